@@ -1,0 +1,1 @@
+"""Package data: the app catalog, icons and themes (read with importlib.resources)."""

@@ -1,0 +1,14 @@
+"""Test configuration shared by every layer.
+
+Set before anything imports Qt or keyring: the offscreen Qt platform, the Qt binding
+qasync should pick, and the in-memory keyring backend (inherited by subprocesses, so
+no test ever touches a developer's real keychain).
+"""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+os.environ["PYTHON_KEYRING_BACKEND"] = "workbench.core.vault.MemoryKeyring"
+for _name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+    os.environ.pop(_name, None)

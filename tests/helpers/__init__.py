@@ -1,0 +1,1 @@
+"""Shared test helpers: local servers, fakes and builders."""

@@ -1,0 +1,3 @@
+"""Connect Proxy Workbench: an embedded, Pipedream-compatible authenticated API proxy."""
+
+__version__ = "0.1.0"
