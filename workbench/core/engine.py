@@ -1,0 +1,321 @@
+"""The proxy engine: send one request upstream on behalf of an end user (DESIGN section 4)."""
+
+from __future__ import annotations
+
+import asyncio
+import http.cookiejar
+import logging
+import ssl
+import traceback
+from types import TracebackType
+from typing import Protocol
+
+import httpx
+
+from workbench.core import rules
+from workbench.core._progress import Progress
+from workbench.core._transport import (
+    GuardedTransport,
+    Scrubbing,
+    install_log_scrubber,
+    relay_headers,
+    upstream_failure,
+)
+from workbench.core.accounts import Account, AccountDirectory, CredentialSource
+from workbench.core.catalog import App
+from workbench.core.errors import ProxyError, RuleError
+from workbench.core.events import EventBus
+from workbench.core.exchange import (
+    DEFAULT_DEADLINE,
+    BudgetSnapshot,
+    ProxyRequest,
+    ProxyResult,
+)
+from workbench.core.injection import Scrubber, inject, reserved_headers
+from workbench.core.netguard import AddressRefused, Resolver
+from workbench.core.ratelimit import RateBudget
+
+log = logging.getLogger(__name__)
+
+
+class AppLookup(Protocol):
+    """What the engine needs of a catalog (``workbench.core.catalog.Catalog`` fits)."""
+
+    def get(self, slug_or_id: str) -> App | None:
+        """Return the app with this slug or id, or None."""
+        ...
+
+
+def _cookieless_jar() -> http.cookiejar.CookieJar:
+    """A jar that accepts no cookie: one account's Set-Cookie never reaches another."""
+    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+
+class ProxyEngine:
+    """Sends requests upstream with an account's credentials, enforcing the whole policy.
+
+    One engine serves every front door (GUI, CLI, REST server). It owns two connection
+    pools: one whose dialer refuses non-public addresses, and one used only when private
+    networks are allowed for the engine or the account. Every :meth:`send` publishes one
+    :class:`ExchangeEvent` on :attr:`events`. :attr:`catalog` may be replaced at any time.
+    """
+
+    def __init__(
+        self,
+        catalog: AppLookup,
+        accounts: AccountDirectory,
+        credentials: CredentialSource,
+        *,
+        budget: RateBudget | None = None,
+        events: EventBus | None = None,
+        allow_private_networks: bool = False,
+        resolver: Resolver | None = None,
+        deadline: float = DEFAULT_DEADLINE,
+        max_response_bytes: int = 64 * 2**20,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        """Create an engine.
+
+        Args:
+            catalog: anything with ``get(slug) -> App | None`` (a ``Catalog``).
+            accounts: finds accounts by id.
+            credentials: gives an account's secrets.
+            budget: the per-project rate budget (1,000 per 300 s by default).
+            events: the bus exchange events go to (a new one by default).
+            allow_private_networks: accept private addresses and http:// for every account
+                (the demo sandbox, tests); otherwise only accounts that opt in get them.
+            resolver: async ``(host, port) -> [ip, ...]``; ``getaddrinfo`` by default.
+            deadline: seconds for connect + send + response; a request may ask for less.
+            max_response_bytes: larger (decoded) bodies are refused with 502.
+            ssl_context: TLS settings; httpx's verified default when None.
+        """
+        if deadline <= 0:
+            raise ValueError(f"deadline must be positive, not {deadline}")
+        self.catalog = catalog
+        self.events = events if events is not None else EventBus()
+        self.budget = budget if budget is not None else RateBudget()
+        self.allow_private_networks = allow_private_networks
+        self.deadline = float(deadline)
+        self.max_response_bytes = max_response_bytes
+        self._accounts = accounts
+        self._credentials = credentials
+        self._clients = {
+            check: httpx.AsyncClient(
+                transport=GuardedTransport(check=check, resolver=resolver, ssl_context=ssl_context),
+                trust_env=False,
+                follow_redirects=False,
+                cookies=_cookieless_jar(),
+                timeout=self.deadline,
+            )
+            for check in (True, False)
+        }
+        install_log_scrubber()
+
+    async def __aenter__(self) -> ProxyEngine:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close every pooled connection."""
+        for client in self._clients.values():
+            await client.aclose()
+
+    def budget_snapshot(self, project_id: str) -> BudgetSnapshot:
+        """The project's rate budget now, without spending any of it."""
+        return self.budget.peek(project_id)
+
+    async def send(self, request: ProxyRequest) -> ProxyResult:
+        """Send ``request`` upstream with the account's credentials.
+
+        Returns:
+            The upstream's answer, whatever its status (a 4xx/5xx from upstream is a result).
+
+        Raises:
+            ProxyError: the engine refused the request (400/403/404/429) or could not
+                complete it (502/504). Nothing else escapes.
+        """
+        progress = Progress.start(request)
+        try:
+            result = await self._send(progress)
+        except ProxyError as error:
+            self._publish_failure(progress, error)
+            raise
+        except asyncio.CancelledError:
+            # The caller gave up (GUI cancel, client gone): history still shows the attempt.
+            self.events.publish(
+                progress.event(
+                    status=None, error_code="cancelled", error_message="The request was cancelled"
+                )
+            )
+            raise
+        except Exception as error:
+            # A bug, not a request problem. Log where it happened but not the exception's
+            # text: that may quote a secret the scrubber does not know yet.
+            log.error(
+                "proxy engine failure (%s) at:\n%s",
+                type(error).__name__,
+                "".join(traceback.format_tb(error.__traceback__)),
+            )
+            failure = ProxyError(500, "engine_error", "The proxy engine failed unexpectedly")
+            self._publish_failure(progress, failure)
+            raise failure from None
+        self.events.publish(
+            progress.event(
+                status=result.status,
+                response_headers=result.headers,
+                response_bytes=len(result.body),
+                timings=result.timings,
+            )
+        )
+        return result
+
+    async def _send(self, progress: Progress) -> ProxyResult:
+        request = progress.request
+        account, app = self._account_and_app(request)
+        progress.app_slug = app.name_slug
+        progress.allow_private = self.allow_private_networks or account.allow_private_network
+        try:
+            method = rules.check_method(request.method)
+            headers = rules.check_headers(request.headers, reserved=reserved_headers(app))
+            url = rules.resolve_target(
+                request.url,
+                base_proxy_target_url=app.connect.base_proxy_target_url,
+                allowed_domains=app.connect.allowed_domains,
+                custom_fields=account.custom_fields,
+                allow_private_networks=progress.allow_private,
+            )
+        except RuleError as error:
+            raise ProxyError.from_rule(error) from None
+        deadline = self._deadline_for(request)
+        progress.budget = self.budget.take(request.project_id)
+        try:
+            injected = inject(
+                app,
+                url,
+                headers,
+                custom_fields=account.custom_fields,
+                credentials=self._credentials.credentials(account.id),
+            )
+        except RuleError as error:
+            raise ProxyError.from_rule(error) from None
+        scrubber = progress.scrubber = Scrubber(injected.secrets)
+        progress.url = scrubber.mask(injected.url)
+        progress.headers = tuple((k, scrubber.mask(v)) for k, v in injected.headers)
+        return await self._exchange(progress, method, injected.url, injected.headers, deadline)
+
+    def _account_and_app(self, request: ProxyRequest) -> tuple[Account, App]:
+        account = self._accounts.find_account(request.account_id)
+        if (
+            account is None
+            or account.project_id != request.project_id
+            or account.external_user_id != request.external_user_id
+            or account.environment != request.environment
+        ):
+            # One message either way: the answer must not reveal that an id exists.
+            raise ProxyError(
+                404,
+                "account_not_found",
+                f"Account {request.account_id} was not found for this external user",
+            )
+        app = self.catalog.get(account.app_slug)
+        if app is None:
+            raise ProxyError(404, "app_not_found", f"App {account.app_slug} is not in the catalog")
+        if not app.connect.proxy_enabled:
+            raise ProxyError(
+                403, "app_not_proxy_enabled", f"App {app.name_slug} does not support the proxy"
+            )
+        return account, app
+
+    def _deadline_for(self, request: ProxyRequest) -> float:
+        if request.timeout is None:
+            return self.deadline
+        if not request.timeout > 0:
+            raise ProxyError(400, "bad_timeout", "The timeout must be a positive number of seconds")
+        return min(self.deadline, float(request.timeout))
+
+    async def _exchange(
+        self,
+        progress: Progress,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        deadline: float,
+    ) -> ProxyResult:
+        request, recorder, scrubber = progress.request, progress.recorder, progress.scrubber
+        client = self._clients[not progress.allow_private]
+        outgoing = client.build_request(
+            method,
+            url,
+            headers=headers,
+            content=request.body,
+            extensions={"trace": recorder.trace},
+            timeout=deadline,
+        )
+        progress.headers = tuple((k, scrubber.mask(v)) for k, v in outgoing.headers.multi_items())
+        host = outgoing.url.raw_host.decode("ascii")  # ASCII (punycode): header-safe
+        try:
+            with recorder.active(), Scrubbing(scrubber):
+                async with asyncio.timeout(deadline):
+                    response = await client.send(outgoing, stream=True)
+                    try:
+                        recorder.mark_headers()
+                        body = await self._read_body(response, host)
+                    finally:
+                        await response.aclose()
+        except ProxyError:
+            raise
+        except (TimeoutError, httpx.HTTPError, OSError, AddressRefused) as error:
+            raise upstream_failure(error, host=host, deadline=deadline, scrubber=scrubber) from None
+        finally:
+            recorder.finish()
+        timings = recorder.timings(
+            request_bytes=len(request.body or b""),
+            response_bytes=response.num_bytes_downloaded,
+        )
+        bodyless = method == "HEAD" or response.status_code in (204, 304)
+        result = ProxyResult(
+            status=response.status_code,
+            headers=relay_headers(
+                response.headers.multi_items(),
+                body_length=len(body),
+                bodyless=bodyless,
+                scrubber=scrubber,
+            ),
+            body=body,
+            url=progress.url,
+            method=method,
+            request_headers=progress.headers,
+            timings=timings,
+            budget=progress.budget,
+        )
+        log.debug("%s %s -> %d in %.1f ms", method, progress.url, result.status, timings.total_ms)
+        return result
+
+    async def _read_body(self, response: httpx.Response, host: str) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_response_bytes:
+                raise ProxyError(
+                    502,
+                    "response_too_large",
+                    f"The response from {host} is larger than {self.max_response_bytes} bytes",
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _publish_failure(self, progress: Progress, error: ProxyError) -> None:
+        if progress.budget is None:
+            progress.budget = self.budget.peek(progress.request.project_id)
+        self.events.publish(
+            progress.event(status=error.status, error_code=error.code, error_message=error.message)
+        )
+        log.debug("%r %r refused: %s", progress.request.method, progress.url, error.code)
