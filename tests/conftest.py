@@ -12,3 +12,14 @@ os.environ.setdefault("QT_API", "pyside6")
 os.environ["PYTHON_KEYRING_BACKEND"] = "workbench.core.vault.MemoryKeyring"
 for _name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
     os.environ.pop(_name, None)
+
+import keyring  # noqa: E402  (after PYTHON_KEYRING_BACKEND is set)
+import pytest  # noqa: E402
+
+from workbench.core.vault import MemoryKeyring  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_keyring() -> None:
+    """Every test starts with an empty in-memory keychain (never a developer's real one)."""
+    keyring.set_keyring(MemoryKeyring())
