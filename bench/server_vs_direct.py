@@ -1,0 +1,205 @@
+"""REST server overhead: one local upstream called directly and through the REST server.
+
+Three processes, as in real use: this one is the client (an app using the Python SDK),
+a child runs the workbench REST server with its engine over a temporary workspace, and
+another child runs the tiny keep-alive upstream of ``engine_vs_direct``. The proxied
+requests use the Python SDK's wire format (URL-safe base64 with padding, bearer token,
+``x-pd-environment``, the SDK's identity headers, an ``x-pd-proxy-`` header) without the
+SDK's own client-side cost, so the figures are the server's. Requests go one at a time in
+interleaved batches. Prints requests/s each way, their ratio, and the added latency at
+p50 and p99. Target: at least 50% of direct throughput.
+
+    python -m bench server_vs_direct --requests 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import multiprocessing
+import statistics
+import tempfile
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import httpx
+
+from bench.engine_vs_direct import PATH, TOKEN, Send, Side, _batch, _serve
+from workbench.core.catalog import Catalog, parse_app
+from workbench.core.connections import Connections
+from workbench.core.engine import ProxyEngine
+from workbench.core.ratelimit import RateBudget
+from workbench.core.vault import open_vault
+from workbench.core.workspace import Workspace
+from workbench.server.runner import LocalServer
+
+TARGET_RATIO = 0.50
+SDK_HEADERS = {
+    "User-Agent": "pipedream/2.3.0",
+    "X-Fern-Language": "Python",
+    "X-Fern-SDK-Name": "pipedream",
+    "X-Fern-SDK-Version": "2.3.0",
+    "x-pd-environment": "development",
+    "x-pd-proxy-Accept": "application/json",
+}
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What the server child reports once it accepts connections."""
+
+    base_url: str
+    project_id: str
+    client_id: str
+    client_secret: str
+    account_id: str
+
+
+async def _run_server(upstream: str, directory: str, ready: Connection) -> None:
+    app = parse_app(
+        {
+            "name_slug": "bench",
+            "name": "Bench",
+            "auth_type": "keys",
+            "connect": {
+                "proxy_enabled": True,
+                "allowed_domains": [upstream],
+                "base_proxy_target_url": f"http://{upstream}",
+            },
+            "credentials": [{"name": "api_key", "label": "API key"}],
+            "injection": [
+                {
+                    "in": "header",
+                    "name": "Authorization",
+                    "template": "Bearer {{credentials.api_key}}",
+                }
+            ],
+        },
+        origin="sandbox",
+    )
+    catalog = Catalog([app])
+    workspace = Workspace.open(Path(directory) / "bench.sqlite3")
+    connections = Connections(workspace, open_vault("memory"), catalog)
+    project = connections.workspace.create_project("Bench")
+    client_id, client_secret = connections.project_credentials(project.id)
+    account = connections.add_account(
+        project.id, "bench-user", "bench", secrets={"api_key": TOKEN}, allow_private_network=True
+    )
+    budget = RateBudget(limit=10**9)  # never 429 during the run
+    async with (
+        ProxyEngine(catalog, connections, connections, budget=budget) as engine,
+        LocalServer(connections, engine) as server,
+    ):
+        ready.send(ServerInfo(server.base_url, project.id, client_id, client_secret, account.id))
+        await asyncio.Event().wait()
+
+
+def _serve_rest(upstream: str, directory: str, ready: Connection) -> None:
+    """The server child: run until terminated."""
+    asyncio.run(_run_server(upstream, directory, ready))
+
+
+async def measure(
+    upstream: str, server: ServerInfo, requests: int, batch: int, warmup: int
+) -> tuple[Side, Side]:
+    """Send ``requests`` each way in interleaved batches; return (direct, server)."""
+    url_64 = base64.urlsafe_b64encode(f"http://{upstream}{PATH}".encode()).decode()
+    proxy_path = f"/v1/connect/{server.project_id}/proxy/{url_64}"
+    query = {"external_user_id": "bench-user", "account_id": server.account_id}
+    async with (
+        httpx.AsyncClient(trust_env=False) as direct_client,
+        httpx.AsyncClient(base_url=server.base_url, trust_env=False) as rest,
+    ):
+        token = await rest.post(
+            "/v1/oauth/token",
+            json={
+                "grant_type": "client_credentials",
+                "client_id": server.client_id,
+                "client_secret": server.client_secret,
+            },
+        )
+        headers = {**SDK_HEADERS, "Authorization": f"Bearer {token.json()['access_token']}"}
+
+        async def direct() -> int:
+            response = await direct_client.get(
+                f"http://{upstream}{PATH}", headers={"Authorization": f"Bearer {TOKEN}"}
+            )
+            return response.status_code
+
+        async def proxied() -> int:
+            return (await rest.get(proxy_path, params=query, headers=headers)).status_code
+
+        await _batch(direct, warmup)
+        await _batch(proxied, warmup)
+        sides = (Side(), Side())
+        pairs: list[tuple[Send, Side]] = [(direct, sides[0]), (proxied, sides[1])]
+        for number, start in enumerate(range(0, requests, batch)):
+            count = min(batch, requests - start)
+            for send, side in pairs if number % 2 == 0 else pairs[::-1]:
+                await _batch(send, count, side)
+    return sides
+
+
+def report(direct: Side, server: Side) -> bool:
+    """Print the table; return whether the throughput target was met."""
+    ratio = server.rate / direct.rate
+    print(
+        f"server_vs_direct: {len(direct.latencies_ms)} sequential requests each way, "
+        "keep-alive, REST server and upstream in child processes"
+    )
+    print(f"{'':<22}{'direct':>12}{'server':>12}{'server/direct':>16}")
+    print(f"{'requests/s':<22}{direct.rate:>12.0f}{server.rate:>12.0f}{ratio:>16.2f}")
+    for label, fraction in (("p50", 0.5), ("p99", 0.99)):
+        d, s = direct.percentile(fraction), server.percentile(fraction)
+        print(f"{'latency ' + label + ' (ms)':<22}{d:>12.3f}{s:>12.3f}{s - d:>+16.3f}")
+    mean_added = statistics.fmean(server.latencies_ms) - statistics.fmean(direct.latencies_ms)
+    print(f"{'mean added (ms)':<22}{'':>24}{mean_added:>+16.3f}")
+    ok = ratio >= TARGET_RATIO
+    print(f"target: throughput >= {TARGET_RATIO:.0%} of direct: {'met' if ok else 'MISSED'}")
+    return ok
+
+
+def _receive(receiver: Connection, what: str) -> object:
+    if not receiver.poll(30):
+        raise SystemExit(f"the benchmark {what} did not start")
+    return receiver.recv()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its table (exit status 0 either way)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench server_vs_direct",
+        description="REST server overhead against direct httpx on one local upstream.",
+    )
+    parser.add_argument("--requests", type=int, default=2000, help="requests each way (2000)")
+    parser.add_argument("--batch", type=int, default=100, help="requests per interleaved batch")
+    parser.add_argument("--warmup", type=int, default=200, help="untimed requests each way first")
+    options = parser.parse_args(argv)
+    if options.requests < 1 or options.batch < 1 or options.warmup < 0:
+        parser.error("--requests and --batch must be positive, --warmup not negative")
+    context = multiprocessing.get_context("spawn")
+    children: list[multiprocessing.process.BaseProcess] = []
+    with tempfile.TemporaryDirectory(prefix="workbench-bench-") as directory:
+        try:
+            receiver, sender = context.Pipe(duplex=False)
+            children.append(context.Process(target=_serve, args=(sender,), daemon=True))
+            children[-1].start()
+            upstream = f"127.0.0.1:{_receive(receiver, 'upstream')}"
+            receiver, sender = context.Pipe(duplex=False)
+            children.append(
+                context.Process(target=_serve_rest, args=(upstream, directory, sender), daemon=True)
+            )
+            children[-1].start()
+            server = _receive(receiver, "REST server")
+            assert isinstance(server, ServerInfo)
+            direct, proxied = asyncio.run(
+                measure(upstream, server, options.requests, options.batch, options.warmup)
+            )
+        finally:
+            for child in children:
+                child.terminate()
+                child.join(5)
+    report(direct, proxied)
+    return 0

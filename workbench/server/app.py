@@ -1,0 +1,125 @@
+"""``build_app``: the Connect-compatible REST API as one Starlette app, state passed in."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Collection
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount
+
+from workbench.server import accounts, apps, users
+from workbench.server.auth import TokenStore, grant_token, parse_token_request
+from workbench.server.context import ServerContext
+from workbench.server.errors import error_response
+from workbench.server.guards import DEFAULT_MAX_BODY_BYTES, BodyLimit, HostGuard, loopback_hosts
+from workbench.server.proxy import PROXY_METHODS, proxy
+from workbench.server.routing import Call, Handler, RawRouter, Route
+
+if TYPE_CHECKING:
+    from workbench.core.connections import Connections
+    from workbench.core.engine import ProxyEngine
+
+
+async def issue_token(ctx: ServerContext, call: Call) -> JSONResponse:
+    """``POST /v1/oauth/token``: the client-credentials grant (JSON or form body).
+
+    Raises:
+        ApiError: 400 for a malformed request or another grant, 401 for wrong credentials.
+    """
+    request = call.request
+    fields = parse_token_request(await request.body(), request.headers.get("content-type", ""))
+    issued = grant_token(fields, ctx.connections, ctx.tokens)
+    return JSONResponse(issued.to_json(), headers={"cache-control": "no-store"})
+
+
+def routes(ctx: ServerContext) -> list[Route]:
+    """Every route, literal paths before parameterised ones where both could match."""
+
+    def bind(handler: Callable[[ServerContext, Call], Awaitable[Response]]) -> Handler:
+        return functools.partial(handler, ctx)
+
+    project = "/v1/connect/{project_id}"
+    return [
+        Route("/v1/oauth/token", {"POST": bind(issue_token)}, public=True),
+        Route("/v1/connect/apps", {"GET": bind(apps.list_apps)}),
+        Route("/v1/apps", {"GET": bind(apps.list_apps)}),
+        Route("/v1/connect/apps/{app_id}", {"GET": bind(apps.retrieve_app)}),
+        Route("/v1/apps/{app_id}", {"GET": bind(apps.retrieve_app)}),
+        Route(project + "/proxy/{url_64:raw}", dict.fromkeys(PROXY_METHODS, bind(proxy))),
+        Route(project + "/accounts", {"GET": bind(accounts.list_accounts)}),
+        Route(
+            project + "/accounts/{account_id}",
+            {"GET": bind(accounts.retrieve_account), "DELETE": bind(accounts.delete_account)},
+        ),
+        Route(project + "/apps/{app_id}/accounts", {"DELETE": bind(accounts.delete_app_accounts)}),
+        Route(project + "/users", {"GET": bind(users.list_users)}),
+        Route(project + "/users/{external_user_id}", {"DELETE": bind(users.delete_user)}),
+        Route(
+            project + "/users/{external_user_id}/accounts",
+            {"GET": bind(accounts.list_user_accounts)},
+        ),
+    ]
+
+
+async def _last_resort(request: Request, exc: Exception) -> Response:
+    # Reached only if a guard itself fails; the router answers everything else.
+    return error_response(500, "internal error")
+
+
+def build_app(
+    *,
+    connections: Connections,
+    engine: ProxyEngine,
+    port_getter: Callable[[], int] | None = None,
+    allowed_hosts: Collection[str] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    allow_credentials: bool = False,
+    tokens: TokenStore | None = None,
+) -> Starlette:
+    """Build the REST app over one workspace's connections and one engine.
+
+    Args:
+        connections: accounts, users, client credentials and secrets.
+        engine: sends proxied requests; its catalog is the app list served.
+        port_getter: the bound port, asked per request; the allowed Host values are
+            ``127.0.0.1:PORT``, ``localhost:PORT`` and ``[::1]:PORT``.
+        allowed_hosts: exact Host values to allow instead (lower case).
+        max_body_bytes: request bodies above this get 413 (default 10 MiB).
+        allow_credentials: let ``include_credentials=true`` return account secrets
+            (off by default: such requests get 403).
+        tokens: the token store (a fresh one by default); ``app.state.tokens`` holds it.
+
+    Raises:
+        ValueError: when neither or both of ``port_getter`` and ``allowed_hosts`` are given.
+    """
+    if (port_getter is None) == (allowed_hosts is None):
+        raise ValueError("give exactly one of port_getter and allowed_hosts")
+    if port_getter is not None:
+        getter = port_getter
+
+        def hosts() -> Collection[str]:
+            return loopback_hosts(getter())
+    else:
+        fixed = frozenset(h.lower() for h in allowed_hosts or ())
+
+        def hosts() -> Collection[str]:
+            return fixed
+
+    store = tokens if tokens is not None else TokenStore()
+    ctx = ServerContext(connections, engine, store, allow_credentials=allow_credentials)
+    app = Starlette(
+        routes=[Mount("", app=RawRouter(routes(ctx), store))],
+        middleware=[
+            Middleware(HostGuard, allowed_hosts=hosts),
+            Middleware(BodyLimit, max_bytes=max_body_bytes),
+        ],
+        exception_handlers={Exception: _last_resort},
+    )
+    app.state.tokens = store
+    app.state.context = ctx
+    return app

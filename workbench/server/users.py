@@ -1,0 +1,51 @@
+"""External-user routes: ``GET .../users`` and ``DELETE .../users/{external_user_id}``."""
+
+from __future__ import annotations
+
+from starlette.responses import JSONResponse, Response
+
+from workbench.core.workspace import ExternalUser
+from workbench.server import params
+from workbench.server.context import ServerContext
+from workbench.server.errors import ApiError
+from workbench.server.pagination import SortKey, paginate
+from workbench.server.routing import Call
+from workbench.server.shapes import user_json
+
+
+def _created_order(user: ExternalUser) -> SortKey:
+    return (user.created_at, user.id)
+
+
+async def list_users(ctx: ServerContext, call: Call) -> JSONResponse:
+    """The project's external users; ``q`` matches part of the external id.
+
+    Raises:
+        ApiError: 400 for a bad ``limit`` or cursor.
+    """
+    query = call.request.query_params
+    users = ctx.connections.workspace.list_users(
+        call.params["project_id"], q=params.text(query, "q") or None
+    )
+    page = paginate(
+        users,
+        key=_created_order,
+        kind="users",
+        limit=params.limit(query),
+        after=params.text(query, "after"),
+        before=params.text(query, "before"),
+    )
+    return JSONResponse({"page_info": page.page_info(), "data": [user_json(u) for u in page.items]})
+
+
+async def delete_user(ctx: ServerContext, call: Call) -> Response:
+    """Delete a user with all their accounts (both environments) and secrets; 204.
+
+    Raises:
+        ApiError: 404 when the project has no user with this external id.
+    """
+    project_id, external_id = call.params["project_id"], call.params["external_user_id"]
+    if ctx.connections.workspace.get_user(project_id, external_id) is None:
+        raise ApiError(404, f"External user {external_id[:100]!r} was not found")
+    ctx.connections.remove_user(project_id, external_id)
+    return Response(status_code=204)
