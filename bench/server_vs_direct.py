@@ -2,7 +2,7 @@
 
 Three processes, as in real use: this one is the client (an app using the Python SDK),
 a child runs the workbench REST server with its engine over a temporary workspace, and
-another child runs the tiny keep-alive upstream of ``engine_vs_direct``. The proxied
+another child runs the tiny keep-alive upstream of ``bench._common``. The proxied
 requests use the Python SDK's wire format (URL-safe base64 with padding, bearer token,
 ``x-pd-environment``, the SDK's identity headers, an ``x-pd-proxy-`` header) without the
 SDK's own client-side cost, so the figures are the server's. Requests go one at a time in
@@ -14,11 +14,9 @@ p50 and p99. Target: at least 50% of direct throughput.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import multiprocessing
-import statistics
 import tempfile
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -26,7 +24,15 @@ from pathlib import Path
 
 import httpx
 
-from bench.engine_vs_direct import PATH, TOKEN, Send, Side, _batch, _serve
+from bench._common import (
+    PATH,
+    TOKEN,
+    Side,
+    interleave,
+    parse_options,
+    print_comparison,
+    serve_upstream,
+)
 from workbench.core.catalog import Catalog, parse_app
 from workbench.core.connections import Connections
 from workbench.core.engine import ProxyEngine
@@ -131,31 +137,13 @@ async def measure(
         async def proxied() -> int:
             return (await rest.get(proxy_path, params=query, headers=headers)).status_code
 
-        await _batch(direct, warmup)
-        await _batch(proxied, warmup)
-        sides = (Side(), Side())
-        pairs: list[tuple[Send, Side]] = [(direct, sides[0]), (proxied, sides[1])]
-        for number, start in enumerate(range(0, requests, batch)):
-            count = min(batch, requests - start)
-            for send, side in pairs if number % 2 == 0 else pairs[::-1]:
-                await _batch(send, count, side)
-    return sides
+        return await interleave(direct, proxied, requests, batch, warmup)
 
 
 def report(direct: Side, server: Side) -> bool:
     """Print the table; return whether the throughput target was met."""
-    ratio = server.rate / direct.rate
-    print(
-        f"server_vs_direct: {len(direct.latencies_ms)} sequential requests each way, "
-        "keep-alive, REST server and upstream in child processes"
-    )
-    print(f"{'':<22}{'direct':>12}{'server':>12}{'server/direct':>16}")
-    print(f"{'requests/s':<22}{direct.rate:>12.0f}{server.rate:>12.0f}{ratio:>16.2f}")
-    for label, fraction in (("p50", 0.5), ("p99", 0.99)):
-        d, s = direct.percentile(fraction), server.percentile(fraction)
-        print(f"{'latency ' + label + ' (ms)':<22}{d:>12.3f}{s:>12.3f}{s - d:>+16.3f}")
-    mean_added = statistics.fmean(server.latencies_ms) - statistics.fmean(direct.latencies_ms)
-    print(f"{'mean added (ms)':<22}{'':>24}{mean_added:>+16.3f}")
+    setup = "REST server and upstream in child processes"
+    ratio = print_comparison("server_vs_direct", setup, direct, server, "server")
     ok = ratio >= TARGET_RATIO
     print(f"target: throughput >= {TARGET_RATIO:.0%} of direct: {'met' if ok else 'MISSED'}")
     return ok
@@ -169,22 +157,15 @@ def _receive(receiver: Connection, what: str) -> object:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its table (exit status 0 either way)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bench server_vs_direct",
-        description="REST server overhead against direct httpx on one local upstream.",
+    options = parse_options(
+        "server_vs_direct", "REST server overhead against direct httpx on one local upstream.", argv
     )
-    parser.add_argument("--requests", type=int, default=2000, help="requests each way (2000)")
-    parser.add_argument("--batch", type=int, default=100, help="requests per interleaved batch")
-    parser.add_argument("--warmup", type=int, default=200, help="untimed requests each way first")
-    options = parser.parse_args(argv)
-    if options.requests < 1 or options.batch < 1 or options.warmup < 0:
-        parser.error("--requests and --batch must be positive, --warmup not negative")
     context = multiprocessing.get_context("spawn")
     children: list[multiprocessing.process.BaseProcess] = []
     with tempfile.TemporaryDirectory(prefix="workbench-bench-") as directory:
         try:
             receiver, sender = context.Pipe(duplex=False)
-            children.append(context.Process(target=_serve, args=(sender,), daemon=True))
+            children.append(context.Process(target=serve_upstream, args=(sender,), daemon=True))
             children[-1].start()
             upstream = f"127.0.0.1:{_receive(receiver, 'upstream')}"
             receiver, sender = context.Pipe(duplex=False)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from workbench.core.catalog import App, CatalogError
-from workbench.core.catalog_schema import app_label, parse_app
+from workbench.core.catalog_schema import app_label, parse_app, parse_unique
 
 # Keys of our schema a Pipedream-shaped object may carry to override the defaults.
 _OUR_KEYS = ("credentials", "injection", "static_headers", "oauth", "verification", "rate_limit",
@@ -39,19 +39,7 @@ def parse_pipedream_page(data: object) -> list[App]:
     items = [data] if isinstance(data, Mapping) else data
     if not isinstance(items, list):
         raise CatalogError("must be a list of Pipedream App objects", field="data")
-    apps: list[App] = []
-    seen: set[str] = set()
-    for index, item in enumerate(items):
-        app = parse_pipedream_app(item, index=index)
-        if app.name_slug in seen:
-            raise CatalogError(
-                "duplicate name_slug (each app may appear once)",
-                app=repr(app.name_slug),
-                field="name_slug",
-            )
-        seen.add(app.name_slug)
-        apps.append(app)
-    return apps
+    return parse_unique(items, lambda item, index: parse_pipedream_app(item, index=index))
 
 
 def parse_pipedream_app(data: object, *, index: int | None = None) -> App:

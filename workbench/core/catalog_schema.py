@@ -8,7 +8,7 @@ URL-facing checks (allowed domains, base URL, custom-field values, headers) are 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, get_args
 
 from workbench.core import catalog_checks as checks
@@ -84,10 +84,19 @@ def parse_apps(items: object, *, origin: Origin, field: str = "apps") -> list[Ap
     """
     if not isinstance(items, list):
         raise CatalogError("must be a list of app objects", field=field)
+    return parse_unique(items, lambda item, index: parse_app(item, origin=origin, index=index))
+
+
+def parse_unique(items: list[Any], parse: Callable[[object, int], App]) -> list[App]:
+    """Parse every item with ``parse(item, index)``, refusing a ``name_slug`` seen before.
+
+    Raises:
+        CatalogError: from ``parse``, or naming the duplicated slug.
+    """
     apps: list[App] = []
     seen: set[str] = set()
     for index, item in enumerate(items):
-        app = parse_app(item, origin=origin, index=index)
+        app = parse(item, index)
         if app.name_slug in seen:
             raise CatalogError(
                 "duplicate name_slug (each app may appear once)",
