@@ -9,6 +9,7 @@ single-label names, ``:port``) are accepted only where a caller passes
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Literal
@@ -41,6 +42,8 @@ def _looks_numeric(labels: list[str]) -> bool:
     return bool(filled) and all(_NUMERIC_LABEL.match(label) for label in filled)
 
 
+# A pure function of one string, asked several times per request about the same host.
+@functools.lru_cache(maxsize=1024)
 def host_problem(host: str) -> tuple[str, str] | None:
     """Why ``host`` (already lower case) is not a public DNS name, or None when it is.
 

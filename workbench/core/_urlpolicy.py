@@ -10,10 +10,11 @@ percent-encode already encoded), so ``str(httpx.URL(result)) == result``.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple, TypeVar
 
 from workbench.core._hostpolicy import (
     Entry,
@@ -28,8 +29,14 @@ from workbench.core.errors import RuleError
 MAX_URL_LENGTH = 8192
 
 Field = Literal["url", "custom_fields"]
+Domains = tuple[str, ...] | str | None  # an app's allowlist, as a cache key
+Fields = tuple[tuple[str, str], ...]  # an account's custom fields, as a cache key
+_T = TypeVar("_T")
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+# Printable ASCII (0x21-0x7e) except backslash and braces: what rule 1 accepts.
+_CLEAN_URL = re.compile(r"[\x21-\x5b\x5d-\x7a\x7c\x7e]*")
+_AUTHORITY_END = re.compile(r"[/?#]")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _CONTROL_ESCAPE = re.compile(r"%(?:[01][0-9A-Fa-f]|7[Ff])")
 _DOT_ESCAPE = re.compile(r"%2[Ee]")
@@ -39,8 +46,7 @@ _PERCENT_ESCAPE = re.compile(r"%25")
 _HTTPX_ENCODES = {'"': "%22", "<": "%3C", ">": "%3E", "`": "%60"}
 
 
-@dataclass(frozen=True)
-class _Target:
+class _Target(NamedTuple):
     """An absolute URL split by our own grammar (authority still raw)."""
 
     scheme: str
@@ -57,6 +63,9 @@ def check_characters(url: object) -> str:
         raise RuleError(
             "url_too_long", f"The URL is longer than {MAX_URL_LENGTH} characters", field="url"
         )
+    if _CLEAN_URL.fullmatch(url):
+        return url
+    # Refused: find the first offending character to name it in the message.
     for index, char in enumerate(url):
         if char in "\\{}":
             what = "a backslash" if char == "\\" else "a brace (templates are not expanded)"
@@ -96,6 +105,10 @@ def check_path(path: str, *, field: Field = "url") -> None:
     ``%25`` is undone layer by layer (so ``%252e`` is seen as ``%2e``), ``%2e`` is read
     as ``.`` and ``%2f``/``%5c`` as separators, and every layer is checked.
     """
+    if "%" not in path:
+        # No escape to undo or misread: one layer, split by "/" alone (the common case).
+        _check_segments(path.split("/"), field)
+        return
     if _BAD_ESCAPE.search(path):
         raise RuleError("bad_path", "The path holds a malformed % escape", field=field)
     layer = path
@@ -104,15 +117,16 @@ def check_path(path: str, *, field: Field = "url") -> None:
             raise RuleError(
                 "bad_path", "The path holds a percent-encoded control character", field=field
             )
-        segments = _SEPARATOR.split(_DOT_ESCAPE.sub(".", layer))
-        if any(segment in (".", "..") for segment in segments):
-            raise RuleError(
-                "dot_segments", "The path may not contain . or .. segments", field=field
-            )
+        _check_segments(_SEPARATOR.split(_DOT_ESCAPE.sub(".", layer)), field)
         unescaped = _PERCENT_ESCAPE.sub("%", layer)
         if unescaped == layer:
             return
         layer = unescaped
+
+
+def _check_segments(segments: list[str], field: Field) -> None:
+    if "." in segments or ".." in segments:
+        raise RuleError("dot_segments", "The path may not contain . or .. segments", field=field)
 
 
 def _split(url: str) -> _Target:
@@ -122,7 +136,8 @@ def _split(url: str) -> _Target:
     a fragment stays in the path or query and is refused by rule 6.
     """
     scheme, _, rest = url.partition("://")
-    authority_end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    end = _AUTHORITY_END.search(rest)
+    authority_end = end.start() if end else len(rest)
     authority, rest = rest[:authority_end], rest[authority_end:]
     path, mark, query = rest.partition("?")
     return _Target(scheme.lower(), authority, path or "/", query if mark else None)
@@ -130,7 +145,7 @@ def _split(url: str) -> _Target:
 
 def _check_authority(
     target: _Target,
-    entries: list[Entry],
+    entries: Sequence[Entry],
     *,
     allow_private_networks: bool,
     field: Field,
@@ -179,7 +194,7 @@ def _canonical(target: _Target, authority: str) -> str:
 
 def _accept(
     url: str,
-    entries: list[Entry],
+    entries: Sequence[Entry],
     *,
     allow_private_networks: bool,
     field: Field,
@@ -247,24 +262,71 @@ def resolve_target(
     Raises:
         RuleError: with ``field`` ``"url"`` or ``"custom_fields"``.
     """
-    private = allow_private_networks
+    # Every check reads this flag only for its truth value (and it is part of a cache key).
+    private = bool(allow_private_networks)
     dynamic = "{{" in base_proxy_target_url
     kind = check_input(url, dynamic=dynamic, allow_private_networks=private)
-    entries = usable_entries(allowed_domains, custom_fields, allow_private_networks=private)
+    domains: Domains
+    if allowed_domains is None or isinstance(allowed_domains, str):
+        domains = allowed_domains  # the allowlist checks read both as "no usable entry"
+    else:
+        domains = tuple(allowed_domains)  # iterated once, as the checks would
+    fields: Fields = tuple(custom_fields.items()) if custom_fields else ()
     if kind == "absolute":
+        entries = _from_cache(_app_entries, domains, fields, private)
         return _canonical(*_accept(url, entries, allow_private_networks=private, field="url"))
-    base_field: Field = "custom_fields" if dynamic else "url"
-    base = render(base_proxy_target_url, custom_fields, allow_private_networks=private)
-    if check_input(base, dynamic=False, allow_private_networks=private) != "absolute":
-        raise RuleError("bad_url", "The app's base URL is not a full URL", field=base_field)
-    base_target, base_authority = _accept(
-        base, entries, allow_private_networks=private, field=base_field
-    )
-    if base_target.query is not None:
-        raise RuleError("bad_url", "The app's base URL may not have a query", field=base_field)
-    prefix = f"{base_target.scheme}://{base_authority}{base_target.path.rstrip('/')}"
-    final = check_characters(prefix + url)
-    target, authority = _accept(final, entries, allow_private_networks=private, field="url")
-    if authority != base_authority:
+    base = _from_cache(_app_base, base_proxy_target_url, domains, fields, private)
+    final = check_characters(base.prefix + url)
+    target, authority = _accept(final, base.entries, allow_private_networks=private, field="url")
+    if authority != base.authority:
         raise RuleError("domain_not_allowed", "The path changed the host", field="url")
     return _canonical(target, authority)
+
+
+# The app's side of the policy (its allowlist and its base URL, rendered with the
+# account's custom fields) is the same for every request of an account, and checking it
+# costs more than checking the caller's URL. Both functions below are pure functions of
+# their arguments, so they are cached on exactly those values: a changed allowlist, base
+# or field value is a different key, results are immutable, and a refusal (an exception)
+# is never cached, so a bad base is checked again and refused on every request. Custom
+# fields are not secrets, so the cache holds none. The caller's URL is never cached.
+_APP_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class _Base:
+    """An app's checked base: what a relative path is appended to, and the allowlist."""
+
+    prefix: str
+    authority: str
+    entries: tuple[Entry, ...]
+
+
+def _from_cache(function: functools._lru_cache_wrapper[_T], *key: Hashable) -> _T:
+    """``function(*key)``, computed afresh when a value in ``key`` cannot be hashed."""
+    try:
+        hash(key)
+    except TypeError:  # e.g. a custom field holding a list: refused, but not by us
+        return function.__wrapped__(*key)
+    return function(*key)
+
+
+@functools.lru_cache(maxsize=_APP_CACHE_SIZE)
+def _app_entries(domains: Domains, fields: Fields, private: bool) -> tuple[Entry, ...]:
+    """The usable allowlist entries (templates rendered with ``fields``)."""
+    return tuple(usable_entries(domains, dict(fields), allow_private_networks=private))
+
+
+@functools.lru_cache(maxsize=_APP_CACHE_SIZE)
+def _app_base(template: str, domains: Domains, fields: Fields, private: bool) -> _Base:
+    """Render and check an app's base URL: a full URL on the allowlist, without a query."""
+    entries = _from_cache(_app_entries, domains, fields, private)
+    base_field: Field = "custom_fields" if "{{" in template else "url"
+    base = render(template, dict(fields), allow_private_networks=private)
+    if check_input(base, dynamic=False, allow_private_networks=private) != "absolute":
+        raise RuleError("bad_url", "The app's base URL is not a full URL", field=base_field)
+    target, authority = _accept(base, entries, allow_private_networks=private, field=base_field)
+    if target.query is not None:
+        raise RuleError("bad_url", "The app's base URL may not have a query", field=base_field)
+    prefix = f"{target.scheme}://{authority}{target.path.rstrip('/')}"
+    return _Base(prefix, authority, entries)

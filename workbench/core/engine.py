@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import http.cookiejar
 import logging
 import ssl
 import traceback
@@ -15,6 +14,7 @@ import httpx
 from workbench.core import rules
 from workbench.core._progress import Progress
 from workbench.core._transport import (
+    CookielessClient,
     GuardedTransport,
     Scrubbing,
     install_log_scrubber,
@@ -44,11 +44,6 @@ class AppLookup(Protocol):
     def get(self, slug_or_id: str) -> App | None:
         """Return the app with this slug or id, or None."""
         ...
-
-
-def _cookieless_jar() -> http.cookiejar.CookieJar:
-    """A jar that accepts no cookie: one account's Set-Cookie never reaches another."""
-    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
 
 class ProxyEngine:
@@ -100,11 +95,10 @@ class ProxyEngine:
         self._accounts = accounts
         self._credentials = credentials
         self._clients = {
-            check: httpx.AsyncClient(
+            check: CookielessClient(
                 transport=GuardedTransport(check=check, resolver=resolver, ssl_context=ssl_context),
                 trust_env=False,
                 follow_redirects=False,
-                cookies=_cookieless_jar(),
                 timeout=self.deadline,
             )
             for check in (True, False)
@@ -207,7 +201,7 @@ class ProxyEngine:
             raise ProxyError.from_rule(error) from None
         scrubber = progress.scrubber = Scrubber(injected.secrets)
         progress.url = scrubber.mask(injected.url)
-        progress.headers = tuple((k, scrubber.mask(v)) for k, v in injected.headers)
+        progress.headers = scrubber.mask_headers(injected.headers)
         return await self._exchange(progress, method, injected.url, injected.headers, deadline)
 
     def _account_and_app(self, request: ProxyRequest) -> tuple[Account, App]:
@@ -258,7 +252,7 @@ class ProxyEngine:
             extensions={"trace": recorder.trace},
             timeout=deadline,
         )
-        progress.headers = tuple((k, scrubber.mask(v)) for k, v in outgoing.headers.multi_items())
+        progress.headers = scrubber.mask_headers(outgoing.headers.multi_items())
         host = outgoing.url.raw_host.decode("ascii")  # ASCII (punycode): header-safe
         try:
             with recorder.active(), Scrubbing(scrubber):

@@ -9,9 +9,11 @@ logs, errors, events and relayed response headers can be scrubbed of them.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote, quote_plus, unquote_plus
 
 import httpx
@@ -66,10 +68,10 @@ def render_template(
             ``{{...}}`` form.
     """
 
-    def substitute(match: re.Match[str]) -> str:
-        scope, name = match.group(1), match.group(2)
-        source = credentials if scope == "credentials" else custom_fields
-        value = source.get(name)
+    parsed = _parse_template(template)
+    parts = [parsed.literals[0]]
+    for (scope, name), literal in zip(parsed.slots, parsed.literals[1:], strict=True):
+        value = (credentials if scope == "credentials" else custom_fields).get(name)
         if not value:
             if scope == "credentials":
                 raise RuleError(
@@ -82,23 +84,45 @@ def render_template(
                 f"This account has no value for custom field '{name}'",
                 field="custom_fields",
             )
-        return escape(value) if escape else value
-
-    rendered = _PLACEHOLDER.sub(substitute, template)
-    leftover = _PLACEHOLDER.sub("", template)
-    if "{{" in leftover or "}}" in leftover:
+        parts.append(escape(value) if escape else value)
+        parts.append(literal)
+    if parsed.malformed:
         raise RuleError(
             "bad_template",
             "The app's injection template has a placeholder other than "
             "{{credentials.NAME}} or {{custom_fields.NAME}}",
             field="app",
         )
-    return rendered
+    return "".join(parts)
 
 
 def referenced_credentials(template: str) -> list[str]:
     """Names of the credentials a template uses, in order of appearance."""
-    return [m.group(2) for m in _PLACEHOLDER.finditer(template) if m.group(1) == "credentials"]
+    return [name for scope, name in _parse_template(template).slots if scope == "credentials"]
+
+
+class _Template(NamedTuple):
+    """A template split at its placeholders: ``literals`` has one more item than ``slots``."""
+
+    literals: tuple[str, ...]
+    slots: tuple[tuple[str, str], ...]  # (scope, name) of each placeholder, in order
+    malformed: bool  # a ``{{`` or ``}}`` outside the recognised placeholders
+
+
+# Templates come from the catalog (a handful per app) and hold placeholders, not account
+# values: parsing each once is safe, and every render still fills in the current values.
+@functools.lru_cache(maxsize=256)
+def _parse_template(template: str) -> _Template:
+    literals: list[str] = []
+    slots: list[tuple[str, str]] = []
+    end = 0
+    for match in _PLACEHOLDER.finditer(template):
+        literals.append(template[end : match.start()])
+        slots.append((match.group(1), match.group(2)))
+        end = match.end()
+    literals.append(template[end:])
+    leftover = "".join(literals)
+    return _Template(tuple(literals), tuple(slots), "{{" in leftover or "}}" in leftover)
 
 
 def reserved_headers(app: App) -> list[str]:
@@ -251,7 +275,7 @@ def _quote_path(value: str) -> str:
 
 
 def _unique_secrets(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(v for v in dict.fromkeys(values) if v)
+    return tuple(filter(None, dict.fromkeys(values)))  # first-seen order, no empty string
 
 
 def mask_secret(value: str) -> str:
@@ -306,6 +330,10 @@ class Scrubber:
             if form in text:
                 text = text.replace(form, masked)
         return text
+
+    def mask_headers(self, headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+        """``(name, value)`` rows with every value masked as by :meth:`mask`, for display."""
+        return tuple([(name, self.mask(value)) for name, value in headers])
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
