@@ -31,7 +31,7 @@ from workbench.server.runner import LocalServer
 
 T = TypeVar("T")
 
-BEARER_SECRET = "sk_live_CANARY_7f3e9d2c1b"
+BEARER_SECRET = "sk_test_CANARY_7f3e9d2c1b"
 
 
 async def echo_upstream(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -328,7 +328,7 @@ def test_events_show_rest_requests_with_the_credential_masked(stack: Stack, pd, 
     assert ok.project_id == stack.project_id
     assert ok.environment == "development"
     authorization = dict((k.lower(), v) for k, v in ok.request_headers)["authorization"]
-    assert authorization.startswith("Bearer sk_l")
+    assert authorization.startswith("Bearer sk_t")
     assert BEARER_SECRET not in repr(ok)
     assert (refused.origin, refused.status, refused.error_code) == (
         "rest",
