@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
@@ -110,16 +111,23 @@ def _serve_rest(upstream: str, directory: str, ready: Connection) -> None:
 async def measure(
     upstream: str, server: ServerInfo, requests: int, batch: int, warmup: int
 ) -> tuple[Side, Side]:
-    """Send ``requests`` each way in interleaved batches; return (direct, server)."""
+    """Send ``requests`` each way in interleaved batches; return (direct, server).
+
+    Both sides use identically configured clients and send a URL and headers built once,
+    so neither side pays for building them per request. The proxied request is exactly
+    what the Python SDK puts on the wire (it encodes the query the same way).
+    """
     url_64 = base64.urlsafe_b64encode(f"http://{upstream}{PATH}".encode()).decode()
-    proxy_path = f"/v1/connect/{server.project_id}/proxy/{url_64}"
-    query = {"external_user_id": "bench-user", "account_id": server.account_id}
+    query = urlencode({"external_user_id": "bench-user", "account_id": server.account_id})
+    proxy_url = f"{server.base_url}/v1/connect/{server.project_id}/proxy/{url_64}?{query}"
+    direct_url = f"http://{upstream}{PATH}"
+    direct_headers = {"Authorization": f"Bearer {TOKEN}"}
     async with (
         httpx.AsyncClient(trust_env=False) as direct_client,
-        httpx.AsyncClient(base_url=server.base_url, trust_env=False) as rest,
+        httpx.AsyncClient(trust_env=False) as rest,
     ):
         token = await rest.post(
-            "/v1/oauth/token",
+            f"{server.base_url}/v1/oauth/token",
             json={
                 "grant_type": "client_credentials",
                 "client_id": server.client_id,
@@ -129,13 +137,10 @@ async def measure(
         headers = {**SDK_HEADERS, "Authorization": f"Bearer {token.json()['access_token']}"}
 
         async def direct() -> int:
-            response = await direct_client.get(
-                f"http://{upstream}{PATH}", headers={"Authorization": f"Bearer {TOKEN}"}
-            )
-            return response.status_code
+            return (await direct_client.get(direct_url, headers=direct_headers)).status_code
 
         async def proxied() -> int:
-            return (await rest.get(proxy_path, params=query, headers=headers)).status_code
+            return (await rest.get(proxy_url, headers=headers)).status_code
 
         return await interleave(direct, proxied, requests, batch, warmup)
 

@@ -14,6 +14,7 @@ from workbench.server.routing import Call
 
 PROXY_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PROXY_HEADER_PREFIX = "x-pd-proxy-"
+_PREFIX_BYTES = PROXY_HEADER_PREFIX.encode()
 _CONTENT_TYPE = PROXY_HEADER_PREFIX + "content-type"
 # Starlette computes the relayed body's length itself; the engine already decoded it.
 _NOT_RELAYED = frozenset({"content-length"})
@@ -31,7 +32,7 @@ def upstream_headers(headers: Headers) -> list[tuple[str, str]]:
     wrapped = [
         (name.decode("latin-1"), value.decode("latin-1"))
         for name, value in headers.raw
-        if name.lower().startswith(PROXY_HEADER_PREFIX.encode())
+        if name.lower().startswith(_PREFIX_BYTES)
     ]
     outer_type = headers.get("content-type")
     if outer_type and not any(name.lower() == _CONTENT_TYPE for name, _ in wrapped):
