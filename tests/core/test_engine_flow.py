@@ -174,6 +174,28 @@ async def test_gzip_body_is_decoded_and_length_fixed(harness_factory: HarnessFac
     assert result.timings.response_bytes == len(packed)  # bytes on the wire
 
 
+async def test_an_unknown_coding_is_relayed_untouched(harness_factory: HarnessFactory) -> None:
+    """A body the engine cannot decode keeps its Content-Encoding: never relayed as plain."""
+    packed = b"\x1b\x07\x00\xf8\xa5\x85\x88\x80\x00"  # a brotli stream, opaque here
+    answer = respond(200, [("Content-Encoding", "br"), ("Content-Type", "text/plain")], packed)
+    async with RawServer(answer) as server:
+        harness = await harness_factory(make_app(server.authority))
+        result = await harness.send("/x")  # sent despite "Accept-Encoding: gzip, deflate"
+    assert result.body == packed
+    assert result.header("content-encoding") == "br"
+    assert result.header("content-length") == str(len(packed))
+
+
+async def test_a_corrupt_gzip_body_is_502(harness_factory: HarnessFactory) -> None:
+    answer = respond(200, [("Content-Encoding", "gzip")], b"not gzip at all")
+    async with RawServer(answer) as server:
+        harness = await harness_factory(make_app(server.authority))
+        with pytest.raises(ProxyError) as caught:
+            await harness.send("/x")
+    assert (caught.value.status, caught.value.code) == (502, "upstream_error")
+    assert "gzip body is corrupt" in caught.value.message
+
+
 async def test_head_keeps_the_upstream_length(harness_factory: HarnessFactory) -> None:
     async with RawServer(respond(200, [("Content-Length", "1234")])) as server:
         harness = await harness_factory(make_app(server.authority))
@@ -215,7 +237,7 @@ async def test_events_one_per_send(harness_factory: HarnessFactory, echo_server:
     )
     assert ok.error_code is None
     assert ok.url.endswith("/ok")
-    assert ("authorization", "Bearer sk_t••••••") in ok.request_headers
+    assert ("Authorization", "Bearer sk_t••••••") in ok.request_headers  # as sent, case kept
     assert ok.response_bytes > 0
     assert ok.budget is not None
     assert refused.error_code == "restricted_header"

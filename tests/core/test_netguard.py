@@ -1,19 +1,20 @@
-"""The network guard: address classification and the checking dialer."""
+"""The network guard: address classification, resolution and the checking dialer."""
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import Iterable
+import asyncio
+import socket
 
-import httpcore
 import pytest
 
 from workbench.core.netguard import (
     AddressRefused,
-    GuardedNetworkBackend,
+    GuardedDialer,
+    UnresolvedHost,
     is_public_address,
     system_resolver,
 )
+from workbench.core.timing import PhaseRecorder
 
 pytestmark = pytest.mark.anyio
 
@@ -91,52 +92,33 @@ def test_non_public_addresses(ip: str) -> None:
     assert not is_public_address(ip)
 
 
-class RecordingStream(httpcore.AsyncMockStream):
-    """A mock stream that remembers the TLS server name it was asked for."""
-
-    def __init__(self, buffer: list[bytes], log: list[str]) -> None:
-        super().__init__(buffer)
-        self._log = log
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-    ) -> httpcore.AsyncNetworkStream:
-        self._log.append(f"tls:{server_hostname}")
-        return self
-
-
-class RecordingBackend(httpcore.AsyncMockBackend):
-    """A mock backend that records every address it is asked to connect to."""
-
-    def __init__(self, buffer: list[bytes] | None = None) -> None:
-        super().__init__(buffer or [])
-        self.log: list[str] = []
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        self.log.append(f"connect:{host}:{port}")
-        return RecordingStream(list(self._buffer), self.log)
-
-
 class TableResolver:
     """A resolver returning the given answers in turn (the last one repeats)."""
 
-    def __init__(self, *answers: list[str]) -> None:
+    def __init__(self, *answers: list[str], delay: float = 0.0) -> None:
         self.answers = answers
+        self.delay = delay
         self.calls: list[str] = []
 
     async def __call__(self, host: str, port: int) -> list[str]:
         self.calls.append(host)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return self.answers[min(len(self.calls), len(self.answers)) - 1]
+
+
+class RecordingConnect:
+    """A fake ``connect(ip, port)``: records every attempt, fails for the IPs told to."""
+
+    def __init__(self, failures: dict[str, OSError] | None = None) -> None:
+        self.failures = failures or {}
+        self.calls: list[tuple[str, int]] = []
+
+    async def __call__(self, ip: str, port: int) -> str:
+        self.calls.append((ip, port))
+        if ip in self.failures:
+            raise self.failures[ip]
+        return f"connected to {ip}:{port}"
 
 
 @pytest.mark.parametrize(
@@ -152,84 +134,123 @@ class TableResolver:
     ],
 )
 async def test_dialer_refuses_before_connecting(answer: list[str]) -> None:
-    inner = RecordingBackend()
-    backend = GuardedNetworkBackend(resolver=TableResolver(answer), inner=inner)
+    connect = RecordingConnect()
+    dialer = GuardedDialer(resolver=TableResolver(answer))
     with pytest.raises(AddressRefused) as caught:
-        await backend.connect_tcp("api.example.com", 443)
+        await dialer.dial("api.example.com", 443, connect)
     assert str(caught.value) == "Host api.example.com resolves to a non-public address"
+    assert caught.value.host == "api.example.com"
     assert not any(ip in str(caught.value) for ip in answer)  # the IP is never named
-    assert inner.log == []  # no connection attempted
+    assert connect.calls == []  # no connection attempted
 
 
 async def test_dialer_connects_to_the_checked_address() -> None:
-    inner = RecordingBackend()
-    backend = GuardedNetworkBackend(resolver=TableResolver(["93.184.216.34"]), inner=inner)
-    await backend.connect_tcp("api.example.com", 443)
-    assert inner.log == ["connect:93.184.216.34:443"]
+    connect = RecordingConnect()
+    dialer = GuardedDialer(resolver=TableResolver(["93.184.216.34"]))
+    assert await dialer.dial("api.example.com", 443, connect) == "connected to 93.184.216.34:443"
+    assert connect.calls == [("93.184.216.34", 443)]
 
 
 async def test_rebinding_between_connections_is_caught() -> None:
     resolver = TableResolver(["93.184.216.34"], ["127.0.0.1"])
-    inner = RecordingBackend()
-    backend = GuardedNetworkBackend(resolver=resolver, inner=inner)
-    await backend.connect_tcp("api.example.com", 443)
+    connect = RecordingConnect()
+    dialer = GuardedDialer(resolver=resolver)
+    await dialer.dial("api.example.com", 443, connect)
     with pytest.raises(AddressRefused):
-        await backend.connect_tcp("api.example.com", 443)
-    assert inner.log == ["connect:93.184.216.34:443"]
-    assert resolver.calls == ["api.example.com", "api.example.com"]
+        await dialer.dial("api.example.com", 443, connect)
+    assert connect.calls == [("93.184.216.34", 443)]
+    assert resolver.calls == ["api.example.com", "api.example.com"]  # never cached
 
 
 async def test_unchecked_dialer_accepts_private_addresses() -> None:
-    inner = RecordingBackend()
-    backend = GuardedNetworkBackend(check=False, resolver=TableResolver(["10.0.0.7"]), inner=inner)
-    await backend.connect_tcp("gitlab.lan", 8443)
-    assert inner.log == ["connect:10.0.0.7:8443"]
+    connect = RecordingConnect()
+    dialer = GuardedDialer(check=False, resolver=TableResolver(["10.0.0.7"]))
+    await dialer.dial("gitlab.lan", 8443, connect)
+    assert connect.calls == [("10.0.0.7", 8443)]
 
 
 async def test_ip_literals_skip_the_resolver() -> None:
     resolver = TableResolver(["10.9.9.9"])
-    inner = RecordingBackend()
-    backend = GuardedNetworkBackend(check=False, resolver=resolver, inner=inner)
-    await backend.connect_tcp("127.0.0.1", 8000)
-    assert (resolver.calls, inner.log) == ([], ["connect:127.0.0.1:8000"])
+    connect = RecordingConnect()
+    await GuardedDialer(check=False, resolver=resolver).dial("127.0.0.1", 8000, connect)
+    await GuardedDialer(resolver=resolver).dial("2606:4700:4700::1111", 443, connect)
+    assert resolver.calls == []
+    assert connect.calls == [("127.0.0.1", 8000), ("2606:4700:4700::1111", 443)]
     with pytest.raises(AddressRefused):
-        await GuardedNetworkBackend(resolver=resolver, inner=inner).connect_tcp("127.0.0.1", 80)
+        await GuardedDialer(resolver=resolver).dial("127.0.0.1", 80, connect)
+    assert len(connect.calls) == 2
 
 
-async def test_resolution_failure_is_a_connect_error() -> None:
+async def test_resolution_failure_is_an_unresolved_host() -> None:
     async def failing(host: str, port: int) -> list[str]:
-        raise OSError(-2, "Name or service not known")
+        raise socket.gaierror(-2, "Name or service not known")
 
-    backend = GuardedNetworkBackend(resolver=failing, inner=RecordingBackend())
-    with pytest.raises(httpcore.ConnectError, match=r"Could not resolve host nowhere\.example"):
-        await backend.connect_tcp("nowhere.example", 443)
-
-
-async def test_empty_answer_is_a_connect_error() -> None:
-    backend = GuardedNetworkBackend(resolver=TableResolver([]), inner=RecordingBackend())
-    with pytest.raises(httpcore.ConnectError, match="has no addresses"):
-        await backend.connect_tcp("empty.example", 443)
+    connect = RecordingConnect()
+    with pytest.raises(UnresolvedHost) as caught:
+        await GuardedDialer(resolver=failing).dial("nowhere.example", 443, connect)
+    assert isinstance(caught.value, OSError)  # the transport turns OSError into ConnectError
+    assert str(caught.value).startswith("Could not resolve host nowhere.example:")
+    assert "Name or service not known" in str(caught.value)
+    assert connect.calls == []
 
 
-async def test_unix_sockets_are_refused() -> None:
-    with pytest.raises(httpcore.ConnectError):
-        await GuardedNetworkBackend().connect_unix_socket("/var/run/docker.sock")
+async def test_empty_answer_is_an_unresolved_host() -> None:
+    connect = RecordingConnect()
+    with pytest.raises(UnresolvedHost, match=r"^Host empty\.example has no addresses$"):
+        await GuardedDialer(resolver=TableResolver([])).dial("empty.example", 443, connect)
+    assert connect.calls == []
 
 
-async def test_tls_server_name_is_the_host_not_the_ip() -> None:
-    """Through a real httpcore pool: TCP goes to the checked IP, SNI and Host use the name."""
-    answer = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"
-    inner = RecordingBackend([answer])
-    backend = GuardedNetworkBackend(resolver=TableResolver(["93.184.216.34"]), inner=inner)
-    async with httpcore.AsyncConnectionPool(network_backend=backend) as pool:
-        response = await pool.request("GET", "https://api.example.com/v1/me")
-    assert response.status == 204
-    assert inner.log == ["connect:93.184.216.34:443", "tls:api.example.com"]
+async def test_a_failing_address_falls_through_to_the_next() -> None:
+    resolver = TableResolver(["2606:4700::6810:84e5", "93.184.216.34"])
+    connect = RecordingConnect({"2606:4700::6810:84e5": OSError(101, "Network is unreachable")})
+    result = await GuardedDialer(resolver=resolver).dial("api.example.com", 443, connect)
+    assert result == "connected to 93.184.216.34:443"
+    assert connect.calls == [("2606:4700::6810:84e5", 443), ("93.184.216.34", 443)]
+
+
+async def test_when_every_address_fails_the_last_error_is_raised() -> None:
+    first = ConnectionRefusedError(111, "Connection refused")
+    last = TimeoutError(110, "Connection timed out")
+    # Duplicates in the answer are tried once.
+    resolver = TableResolver(["93.184.216.34", "93.184.216.34", "93.184.216.35"])
+    connect = RecordingConnect({"93.184.216.34": first, "93.184.216.35": last})
+    with pytest.raises(TimeoutError) as caught:
+        await GuardedDialer(resolver=resolver).dial("api.example.com", 443, connect)
+    assert caught.value is last
+    assert connect.calls == [("93.184.216.34", 443), ("93.184.216.35", 443)]
+
+
+async def test_errors_other_than_oserror_are_not_retried() -> None:
+    async def broken(ip: str, port: int) -> str:
+        calls.append(ip)
+        raise ValueError("a bug, not a network failure")
+
+    calls: list[str] = []
+    resolver = TableResolver(["93.184.216.34", "93.184.216.35"])
+    with pytest.raises(ValueError, match="a bug"):
+        await GuardedDialer(resolver=resolver).dial("api.example.com", 443, broken)
+    assert calls == ["93.184.216.34"]
+
+
+async def test_resolution_time_goes_to_the_active_recorder() -> None:
+    dialer = GuardedDialer(resolver=TableResolver(["93.184.216.34"], delay=0.02))
+    recorder = PhaseRecorder()
+    with recorder.active():
+        await dialer.dial("api.example.com", 443, RecordingConnect())
+    assert recorder.dns_ms >= 15.0
+    literal = PhaseRecorder()
+    with literal.active():
+        await dialer.dial("93.184.216.34", 443, RecordingConnect())
+    assert literal.dns_ms == 0.0  # nothing was resolved
 
 
 async def test_system_resolver_resolves_loopback() -> None:
     assert "127.0.0.1" in await system_resolver("127.0.0.1", 80)
 
 
-async def test_sleep_is_delegated() -> None:
-    await GuardedNetworkBackend(inner=RecordingBackend()).sleep(0)  # the mock backend's no-op
+async def test_default_dialer_uses_the_system_resolver() -> None:
+    connect = RecordingConnect()
+    await GuardedDialer(check=False).dial("localhost", 8080, connect)
+    assert connect.calls
+    assert {ip for ip, _ in connect.calls} <= {"127.0.0.1", "::1"}

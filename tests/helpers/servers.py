@@ -2,8 +2,9 @@
 
 A :class:`RawServer` parses requests itself (so tests see exactly what reached the wire)
 and hands each one to a handler that writes whatever bytes it likes: an echo, a canned
-answer, headers then silence, a trickling body, a redirect. :func:`unaccepting_listener`
-is a socket that never accepts. Every server binds port 0.
+answer, headers then silence, a trickling body, a redirect. A :class:`ScriptServer` hands
+each whole connection (plain or TLS) to a script. :func:`unaccepting_listener` is a
+socket that never accepts. Every server binds port 0.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import asyncio
 import contextlib
 import json
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 
 
@@ -133,36 +135,35 @@ def trickle(total: int = 1000, interval: float = 0.05) -> Handler:
     return handler
 
 
-@dataclass
-class RawServer:
-    """An asyncio HTTP/1.1 server on 127.0.0.1 with keep-alive, recording what arrives.
+Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
-    Use as ``async with RawServer(handler) as server``; ``server.authority`` is
-    ``127.0.0.1:PORT``, ``server.connections`` counts accepted connections and
-    ``server.requests`` holds every parsed request.
+
+class ScriptServer:
+    """A server on 127.0.0.1 (TLS if given a context) running ``script`` on each connection.
+
+    Where :class:`RawServer` answers parsed requests, a script owns the whole connection:
+    it reads what it likes, answers or not, and sees when the client hangs up.
+    ``server.connections`` counts accepted connections; ``server.url(path, host=...)``
+    names the server (``host`` only changes the URL, the server is always 127.0.0.1).
     """
 
-    handler: Handler = echo
-    connections: int = 0
-    requests: list[RawRequest] = field(default_factory=list)
-    _server: asyncio.Server | None = None
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    def __init__(self, script: Script, *, tls: ssl.SSLContext | None = None) -> None:
+        self.script = script
+        self.tls = tls
+        self.connections = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def port(self) -> int:
         assert self._server is not None
         return int(self._server.sockets[0].getsockname()[1])
 
-    @property
-    def authority(self) -> str:
-        return f"127.0.0.1:{self.port}"
+    def url(self, path: str = "/", *, host: str = "127.0.0.1") -> str:
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}{path}"
 
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.authority}"
-
-    async def __aenter__(self) -> RawServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+    async def __aenter__(self) -> ScriptServer:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
         return self
 
     async def __aexit__(
@@ -184,15 +185,61 @@ class RawServer:
         self._tasks.add(task)
         self.connections += 1
         try:
-            while (request := await _read_request(reader)) is not None:
-                self.requests.append(request)
-                await self.handler(request, writer)
-                await writer.drain()
-        except (ConnectionError, asyncio.CancelledError):
+            await self.script(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
+        except asyncio.CancelledError:
+            pass  # end normally: asyncio's streams log a connection task that was cancelled
         finally:
             self._tasks.discard(task)
             writer.close()
+
+
+class RawServer(ScriptServer):
+    """An asyncio HTTP/1.1 server on 127.0.0.1 with keep-alive, recording what arrives.
+
+    Use as ``async with RawServer(handler) as server``; ``server.authority`` is
+    ``127.0.0.1:PORT``, ``server.connections`` counts accepted connections and
+    ``server.requests`` holds every parsed request.
+    """
+
+    def __init__(self, handler: Handler = echo) -> None:
+        super().__init__(self._answer)
+        self.handler = handler
+        self.requests: list[RawRequest] = []
+
+    def __repr__(self) -> str:
+        return f"RawServer(handler={self.handler!r}, requests={len(self.requests)})"
+
+    @property
+    def authority(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.authority}"
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while (request := await _read_request(reader)) is not None:
+            self.requests.append(request)
+            await self.handler(request, writer)
+            await writer.drain()
+
+
+async def read_head(reader: asyncio.StreamReader) -> bytes:
+    """The request line and headers, up to and including the blank line."""
+    return await reader.readuntil(b"\r\n\r\n")
+
+
+async def until_closed(reader: asyncio.StreamReader) -> int:
+    """Read until the client closes the connection; the number of bytes read meanwhile."""
+    received = 0
+    try:
+        while chunk := await reader.read(1024 * 1024):
+            received += len(chunk)
+    except ConnectionError:
+        pass  # a reset is a close too
+    return received
 
 
 @contextlib.contextmanager

@@ -1,77 +1,19 @@
-"""The engine's HTTP plumbing: an httpx transport on a guarded httpcore pool, and log scrubbing.
-
-httpx's own ``AsyncHTTPTransport`` cannot take a custom network backend, so this
-transport wraps ``httpcore.AsyncConnectionPool(network_backend=GuardedNetworkBackend(...))``
-directly, the same way httpx's transport does, through public APIs only.
-"""
+"""The engine's side of an upstream exchange: headers sent, body read, headers relayed, failures."""
 
 from __future__ import annotations
 
 import functools
-import http.cookiejar
-import logging
 import ssl
-from collections.abc import AsyncIterable, AsyncIterator
-from contextvars import ContextVar, Token
-from typing import Any
+from collections.abc import Sequence
 
-import httpcore
 import httpx
 
+from workbench import __version__
+from workbench.core._decoding import DecodingError, TooLarge, decoder_for
+from workbench.core._http11 import ConnectError, Header, LocalProtocolError, Response, Target
 from workbench.core.errors import ProxyError
 from workbench.core.injection import Scrubber
-from workbench.core.netguard import AddressRefused, GuardedNetworkBackend, Resolver
-
-# Most specific first: the first match wins.
-_EXCEPTIONS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.NetworkError, httpx.NetworkError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.ProtocolError, httpx.ProtocolError),
-)
-
-
-class _MappedErrors:
-    """Re-raises httpcore errors as their httpx counterparts (what httpx callers expect)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, error: BaseException | None, _: object
-    ) -> None:
-        if isinstance(error, Exception):
-            for source, target in _EXCEPTIONS:
-                if isinstance(error, source):
-                    raise target(str(error)) from error
-
-
-_mapped_errors = _MappedErrors()
-
-
-class _ResponseStream(httpx.AsyncByteStream):
-    def __init__(self, stream: AsyncIterable[bytes]) -> None:
-        self._stream = stream
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _mapped_errors:
-            async for chunk in self._stream:
-                yield chunk
-
-    async def aclose(self) -> None:
-        close = getattr(self._stream, "aclose", None)
-        if close is not None:
-            with _mapped_errors:
-                await close()
+from workbench.core.netguard import AddressRefused
 
 
 @functools.cache
@@ -83,167 +25,76 @@ def default_ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-class GuardedTransport(httpx.AsyncBaseTransport):
-    """An httpx transport whose every connection goes through the network guard.
-
-    One transport owns one connection pool; the engine keeps one with the address check
-    and one without it (private networks allowed), so a connection opened for a private
-    account is never reused for a public one.
-    """
-
-    def __init__(
-        self,
-        *,
-        check: bool,
-        resolver: Resolver | None = None,
-        ssl_context: ssl.SSLContext | None = None,
-        max_connections: int = 100,
-        max_keepalive_connections: int = 20,
-        keepalive_expiry: float = 5.0,
-    ) -> None:
-        """Create the transport and its (lazy, connectionless) pool.
-
-        Args:
-            check: refuse non-public addresses (see :class:`GuardedNetworkBackend`).
-            resolver: the async resolver; the system's ``getaddrinfo`` by default.
-            ssl_context: TLS settings; httpx's default (certifi, verification on) if None.
-            max_connections: the pool's connection cap.
-            max_keepalive_connections: idle connections kept for reuse.
-            keepalive_expiry: seconds an idle connection is kept.
-        """
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context or default_ssl_context(),
-            max_connections=max_connections,
-            max_keepalive_connections=max_keepalive_connections,
-            keepalive_expiry=keepalive_expiry,
-            network_backend=GuardedNetworkBackend(check=check, resolver=resolver),
-        )
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send one request through the guarded pool."""
-        assert isinstance(request.stream, httpx.AsyncByteStream)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=dict(request.extensions),
-        )
-        with _mapped_errors:
-            response = await self._pool.handle_async_request(core_request)
-        # A trace callback times the phases up to the response head; the engine times the
-        # body itself. httpcore looks the callback up as each phase starts, so dropping it
-        # now spares the body and close phases their callbacks (4 of 10 per request).
-        core_request.extensions.pop("trace", None)
-        assert isinstance(response.stream, AsyncIterable)
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_ResponseStream(response.stream),
-            extensions=response.extensions,
-        )
-
-    async def aclose(self) -> None:
-        """Close every pooled connection."""
-        await self._pool.aclose()
-
-
-def _refusing_jar() -> http.cookiejar.CookieJar:
-    """A jar whose policy accepts no cookie."""
-    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-
-
-class _NoCookies(httpx.Cookies):
-    """A cookie store that stays empty: Set-Cookie headers are ignored, not even parsed."""
-
-    def __init__(self) -> None:
-        super().__init__(_refusing_jar())
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        """Keep no cookie from ``response`` (httpx calls this for every response)."""
-
-
-class CookielessClient(httpx.AsyncClient):
-    """An httpx client that neither keeps nor sends cookies.
-
-    The engine's connection pools serve every account, so a cookie an upstream sets for
-    one account must never be sent for another. The jar handed to httpx refuses every
-    cookie, and the store the client consults ignores Set-Cookie headers outright:
-    httpx would otherwise parse every response's cookies only for the jar to drop them,
-    which costs more than all of the engine's own checks.
-    """
-
-    def __init__(self, **options: Any) -> None:
-        """Create the client; ``options`` are :class:`httpx.AsyncClient`'s, less ``cookies``."""
-        super().__init__(cookies=_refusing_jar(), **options)
-        self._no_cookies = _NoCookies()
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        """Always empty."""
-        return self._no_cookies
-
-    @cookies.setter
-    def cookies(self, cookies: object) -> None:
-        raise AttributeError("The proxy engine's HTTP clients keep no cookies")
-
-
-# httpx logs every request URL at INFO and httpcore logs response headers at DEBUG; both
-# can carry an injected secret (a query credential, a Location echoing it). A filter on
-# exactly those loggers scrubs the secrets of the request being sent in the current task.
-_HTTP_LOGGERS = (
-    "httpx",
-    "httpcore.connection",
-    "httpcore.http11",
-    "httpcore.http2",
-    "httpcore.proxy",
-    "httpcore.socks",
+# Sent unless the caller sends its own; a body is only ever decoded for these codings.
+_DEFAULT_HEADERS = (
+    ("Accept", "*/*"),
+    ("Accept-Encoding", "gzip, deflate"),
+    ("Connection", "keep-alive"),
+    ("User-Agent", f"connect-proxy-workbench/{__version__}"),
 )
-_scrubber: ContextVar[Scrubber | None] = ContextVar("workbench_log_scrubber", default=None)
+_EMPTY_BODY_LENGTH = frozenset({"POST", "PUT", "PATCH"})  # methods that expect a body
 
 
-class _SecretScrubber(logging.Filter):
-    """Rewrites a record's message when it contains the current request's secrets."""
+def outgoing_headers(
+    target: Target, method: str, headers: Sequence[tuple[str, str]], body: bytes
+) -> list[tuple[str, str]]:
+    """Every header sent upstream, in the order sent.
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        scrubber = _scrubber.get()
-        if scrubber:
-            message = record.getMessage()
-            cleaned = scrubber.redact(message)
-            if cleaned != message:
-                record.msg, record.args = cleaned, None
-        return True
-
-
-_SCRUBBER = _SecretScrubber()
-
-
-def install_log_scrubber() -> None:
-    """Attach the scrubber to the HTTP stack's loggers (idempotent)."""
-    for name in _HTTP_LOGGERS:
-        logger = logging.getLogger(name)
-        if _SCRUBBER not in logger.filters:
-            logger.addFilter(_SCRUBBER)
+    ``Host`` first; the defaults the caller did not set; the caller's (checked and
+    injected) headers; ``Content-Length`` for a body, or 0 for an empty POST, PUT or
+    PATCH. The rules refuse ``Host`` and ``Content-Length`` from callers.
+    """
+    given = {name.lower() for name, _ in headers}
+    sent = [("Host", target.authority)]
+    sent += [pair for pair in _DEFAULT_HEADERS if pair[0].lower() not in given]
+    sent += headers
+    if body or method in _EMPTY_BODY_LENGTH:
+        sent.append(("Content-Length", str(len(body))))
+    return sent
 
 
-class Scrubbing:
-    """Scrub the request's secrets from HTTP-stack log records emitted in this context."""
+def encode_headers(headers: Sequence[tuple[str, str]]) -> list[Header]:
+    """Headers as bytes (values Latin-1, what HTTP/1.1 fields may carry).
 
-    def __init__(self, scrubber: Scrubber) -> None:
-        self._scrubber = scrubber
-        self._token: Token[Scrubber | None] | None = None
+    Raises:
+        LocalProtocolError: a value with a character beyond Latin-1 (only an injected
+            secret can have one: the rules keep callers' values to printable ASCII).
+    """
+    try:
+        return [(name.encode("ascii"), value.encode("latin-1")) for name, value in headers]
+    except UnicodeEncodeError:
+        raise LocalProtocolError("A header value has characters HTTP cannot carry") from None
 
-    def __enter__(self) -> None:
-        self._token = _scrubber.set(self._scrubber)
 
-    def __exit__(self, *exc_info: object) -> None:
-        assert self._token is not None
-        _scrubber.reset(self._token)
+def decode_headers(headers: Sequence[Header]) -> list[tuple[str, str]]:
+    """Response headers as text, byte for byte (Latin-1), so relaying restores the bytes."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
+
+
+async def read_body(response: Response, *, limit: int, host: str) -> tuple[bytes, bool]:
+    """The response body, decoded when every coding it names is known, and whether it was.
+
+    Raises:
+        ProxyError: 502 ``response_too_large`` past ``limit`` decoded bytes.
+        DecodingError: the body does not decode as its headers say.
+    """
+    decoder = decoder_for(response.headers)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.chunks():
+            data = chunk if decoder is None else decoder.decode(chunk, limit - size)
+            size += len(data)
+            if size > limit:
+                raise TooLarge
+            chunks.append(data)
+        if decoder is not None:
+            chunks.append(decoder.flush(limit - size))
+    except TooLarge:
+        raise ProxyError(
+            502, "response_too_large", f"The response from {host} is larger than {limit} bytes"
+        ) from None
+    return b"".join(chunks), decoder is not None
 
 
 # Hop-by-hop headers (RFC 9110 7.6.1) describe one connection, not the message: the
@@ -258,16 +109,17 @@ def relay_headers(
     *,
     body_length: int,
     bodyless: bool,
+    decoded: bool,
     scrubber: Scrubber,
 ) -> tuple[tuple[str, str], ...]:
     """The upstream's response headers as the engine relays them.
 
     Removes hop-by-hop headers (the fixed list, ``Proxy-*`` and names listed in
-    ``Connection``). The body was decoded, so ``Content-Encoding`` goes and
-    ``Content-Length`` is set to the relayed length; for a response that has no body by
-    definition (HEAD, 204, 304) the upstream's length is kept unless an encoding changed
-    its meaning. Every value is scrubbed of the request's secrets (a ``Location`` echoing a query
-    credential).
+    ``Connection``). ``Content-Length`` is set to the relayed length; when the body was
+    ``decoded``, ``Content-Encoding`` goes too. For a response that has no body by
+    definition (HEAD, 204, 304) the upstream's length is kept unless decoding changed
+    its meaning. Every value is scrubbed of the request's secrets (a ``Location`` echoing
+    a query credential).
     """
     lowered = [name.lower() for name, _ in headers]
     listed = {
@@ -276,12 +128,13 @@ def relay_headers(
         if lower == "connection"
         for token in value.split(",")
     }
-    encoded = "content-encoding" in lowered
     relayed: list[tuple[str, str]] = []
     for lower, (name, value) in zip(lowered, headers, strict=True):
         if lower in _HOP_BY_HOP or lower in listed or lower.startswith("proxy-"):
             continue
-        if lower == "content-encoding" or (lower == "content-length" and (encoded or not bodyless)):
+        if (lower == "content-encoding" and decoded) or (
+            lower == "content-length" and (decoded or not bodyless)
+        ):
             continue
         relayed.append((name, scrubber.redact(value)))
     if not bodyless:
@@ -300,9 +153,11 @@ def upstream_failure(
             f"{error}; private networks are not allowed for this account",
             field="url",
         )
-    if isinstance(error, TimeoutError | httpx.TimeoutException):
+    if isinstance(error, TimeoutError):
         return ProxyError(504, "upstream_timeout", f"{host} did not answer within {deadline:g} s")
     reason = scrubber.redact(str(error)) or type(error).__name__
-    if isinstance(error, httpx.ConnectError | OSError):
+    if isinstance(error, ConnectError | OSError):
         return ProxyError(502, "upstream_unreachable", f"Could not connect to {host}: {reason}")
+    if isinstance(error, DecodingError):
+        return ProxyError(502, "upstream_error", f"The response from {host} is malformed: {reason}")
     return ProxyError(502, "upstream_error", f"The exchange with {host} failed: {reason}")

@@ -9,15 +9,16 @@ import traceback
 from types import TracebackType
 from typing import Protocol
 
-import httpx
-
 from workbench.core import rules
+from workbench.core._decoding import DecodingError
+from workbench.core._http11 import ConnectionPool, HTTPError, parse_target
 from workbench.core._progress import Progress
 from workbench.core._transport import (
-    CookielessClient,
-    GuardedTransport,
-    Scrubbing,
-    install_log_scrubber,
+    decode_headers,
+    default_ssl_context,
+    encode_headers,
+    outgoing_headers,
+    read_body,
     relay_headers,
     upstream_failure,
 )
@@ -32,7 +33,7 @@ from workbench.core.exchange import (
     ProxyResult,
 )
 from workbench.core.injection import Scrubber, inject, reserved_headers
-from workbench.core.netguard import AddressRefused, Resolver
+from workbench.core.netguard import AddressRefused, GuardedDialer, Resolver
 from workbench.core.ratelimit import RateBudget
 
 log = logging.getLogger(__name__)
@@ -94,16 +95,15 @@ class ProxyEngine:
         self.max_response_bytes = max_response_bytes
         self._accounts = accounts
         self._credentials = credentials
-        self._clients = {
-            check: CookielessClient(
-                transport=GuardedTransport(check=check, resolver=resolver, ssl_context=ssl_context),
-                trust_env=False,
-                follow_redirects=False,
-                timeout=self.deadline,
+        # One pool per dialer: a connection opened to a private address for one account
+        # is never reused for an account that may only reach public ones.
+        self._pools = {
+            check: ConnectionPool(
+                dialer=GuardedDialer(check=check, resolver=resolver),
+                ssl_context=ssl_context or default_ssl_context,
             )
             for check in (True, False)
         }
-        install_log_scrubber()
 
     async def __aenter__(self) -> ProxyEngine:
         return self
@@ -118,8 +118,8 @@ class ProxyEngine:
 
     async def aclose(self) -> None:
         """Close every pooled connection."""
-        for client in self._clients.values():
-            await client.aclose()
+        for pool in self._pools.values():
+            await pool.aclose()
 
     def budget_snapshot(self, project_id: str) -> BudgetSnapshot:
         """The project's rate budget now, without spending any of it."""
@@ -243,46 +243,42 @@ class ProxyEngine:
         deadline: float,
     ) -> ProxyResult:
         request, recorder, scrubber = progress.request, progress.recorder, progress.scrubber
-        client = self._clients[not progress.allow_private]
-        outgoing = client.build_request(
-            method,
-            url,
-            headers=headers,
-            content=request.body,
-            extensions={"trace": recorder.trace},
-            timeout=deadline,
-        )
-        progress.headers = scrubber.mask_headers(outgoing.headers.multi_items())
-        host = outgoing.url.raw_host.decode("ascii")  # ASCII (punycode): header-safe
+        pool = self._pools[not progress.allow_private]
+        body = request.body or b""
+        target = parse_target(url)
+        sent = outgoing_headers(target, method, headers, body)
+        progress.headers = scrubber.mask_headers(sent)
+        host = target.authority
         try:
-            with recorder.active(), Scrubbing(scrubber):
+            with recorder.active():
                 async with asyncio.timeout(deadline):
-                    response = await client.send(outgoing, stream=True)
+                    response = await pool.request(
+                        method, target, encode_headers(sent), body, trace=recorder.trace
+                    )
                     try:
                         recorder.mark_headers()
-                        body = await self._read_body(response, host)
+                        data, decoded = await read_body(
+                            response, limit=self.max_response_bytes, host=host
+                        )
                     finally:
-                        await response.aclose()
+                        response.close()
         except ProxyError:
             raise
-        except (TimeoutError, httpx.HTTPError, OSError, AddressRefused) as error:
+        except (TimeoutError, HTTPError, DecodingError, OSError, AddressRefused) as error:
             raise upstream_failure(error, host=host, deadline=deadline, scrubber=scrubber) from None
         finally:
             recorder.finish()
-        timings = recorder.timings(
-            request_bytes=len(request.body or b""),
-            response_bytes=response.num_bytes_downloaded,
-        )
-        bodyless = method == "HEAD" or response.status_code in (204, 304)
+        timings = recorder.timings(request_bytes=len(body), response_bytes=response.body_bytes)
         result = ProxyResult(
-            status=response.status_code,
+            status=response.status,
             headers=relay_headers(
-                response.headers.multi_items(),
-                body_length=len(body),
-                bodyless=bodyless,
+                decode_headers(response.headers),
+                body_length=len(data),
+                bodyless=method == "HEAD" or response.status in (204, 304),
+                decoded=decoded,
                 scrubber=scrubber,
             ),
-            body=body,
+            body=data,
             url=progress.url,
             method=method,
             request_headers=progress.headers,
@@ -291,20 +287,6 @@ class ProxyEngine:
         )
         log.debug("%s %s -> %d in %.1f ms", method, progress.url, result.status, timings.total_ms)
         return result
-
-    async def _read_body(self, response: httpx.Response, host: str) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self.max_response_bytes:
-                raise ProxyError(
-                    502,
-                    "response_too_large",
-                    f"The response from {host} is larger than {self.max_response_bytes} bytes",
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     def _publish_failure(self, progress: Progress, error: ProxyError) -> None:
         if progress.budget is None:

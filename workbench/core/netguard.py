@@ -1,6 +1,6 @@
 """The network guard: resolve a host, refuse non-public addresses, connect to the checked IP.
 
-The check lives in the dialer (an httpcore network backend), so the address that was
+The check lives in the dialer that opens every engine connection, so the address that was
 checked is the address connected to: a DNS answer cannot change between the check and
 the connection (DNS rebinding), and no code path can reach the network around it.
 """
@@ -12,10 +12,11 @@ import ipaddress
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
-
-import httpcore
+from typing import TypeVar
 
 from workbench.core import timing
+
+T = TypeVar("T")
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 """An async function ``(host, port) -> [ip, ...]``: the addresses a name resolves to."""
@@ -115,59 +116,51 @@ def _unique(addresses: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(addresses))
 
 
-class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
-    """An httpcore network backend that resolves names itself and checks every address.
+class UnresolvedHost(ConnectionError):
+    """A name the resolver could not turn into any address."""
+
+
+class GuardedDialer:
+    """Resolves names itself, checks every address, then connects to a checked one.
 
     With ``check=True`` the connection is refused (:class:`AddressRefused`) unless EVERY
     address the name resolves to is public; then it connects to one of those checked
-    addresses. TLS SNI and the Host header still use the name, because httpcore passes the
-    origin's host to ``start_tls``, not the address connected to.
+    addresses, so a DNS answer cannot change between the check and the connection. TLS
+    SNI, certificate names and the Host header still use the name, not the address.
 
     With ``check=False`` (private networks allowed) names are still resolved here, so the
     DNS phase is timed the same way, but any address is accepted.
     """
 
-    def __init__(
-        self,
-        *,
-        check: bool = True,
-        resolver: Resolver | None = None,
-        inner: httpcore.AsyncNetworkBackend | None = None,
-    ) -> None:
-        """Create a backend.
+    def __init__(self, *, check: bool = True, resolver: Resolver | None = None) -> None:
+        """Create a dialer.
 
         Args:
             check: refuse non-public addresses.
             resolver: async ``(host, port) -> [ip, ...]``; defaults to ``getaddrinfo``.
-            inner: the backend that opens sockets (httpcore's auto backend by default).
         """
         self.check = check
         self._resolve = resolver or system_resolver
-        self._inner = inner or httpcore.AnyIOBackend()
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        """Resolve, check, then connect to the first checked address that answers."""
+    async def dial(self, host: str, port: int, connect: Callable[[str, int], Awaitable[T]]) -> T:
+        """Resolve and check ``host``, then ``connect(ip, port)`` to each address in turn.
+
+        Returns:
+            What the first ``connect`` that succeeds returns.
+
+        Raises:
+            AddressRefused: an address is not public and the check is on.
+            OSError: resolution failed (:class:`UnresolvedHost`), or every connect did
+                (the last error).
+        """
         addresses = await self._lookup(host, port)
         if self.check and not all(is_public_address(ip) for ip in addresses):
             raise AddressRefused(host)
-        last_error: Exception | None = None
+        last_error: OSError | None = None
         for ip in addresses:
             try:
-                return await self._inner.connect_tcp(
-                    ip,
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
+                return await connect(ip, port)
+            except OSError as error:
                 last_error = error
         assert last_error is not None  # _lookup never returns an empty list
         raise last_error
@@ -180,22 +173,9 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
             addresses = _unique(await self._resolve(host, port))
         except OSError as error:
             # gaierror text names only the failure ("Name or service not known").
-            raise httpcore.ConnectError(f"Could not resolve host {host}: {error}") from None
+            raise UnresolvedHost(f"Could not resolve host {host}: {error}") from None
         finally:
             timing.note_dns((time.perf_counter() - started) * 1000.0)
         if not addresses:
-            raise httpcore.ConnectError(f"Host {host} has no addresses")
+            raise UnresolvedHost(f"Host {host} has no addresses")
         return addresses
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        """Unix sockets are never a proxy destination."""
-        raise httpcore.ConnectError("Unix sockets are not supported by the proxy")
-
-    async def sleep(self, seconds: float) -> None:
-        """Sleep with the inner backend (httpcore uses it between retries)."""
-        await self._inner.sleep(seconds)

@@ -1,10 +1,11 @@
-"""Phase timings of one exchange, from httpcore's ``trace`` extension and the network guard.
+"""Phase timings of one exchange, from the HTTP client's ``trace`` events and the network guard.
 
-httpcore reports each phase of a request (``connection.connect_tcp``, ``connection.start_tls``,
-``http11.send_request_headers`` ...) as ``started``/``complete``/``failed`` events to an async
-callback passed as the ``trace`` request extension. :class:`PhaseRecorder` is that callback;
-it also collects the DNS time the guarded network backend reports through a context
-variable (the backend is shared by every request, the context is per task).
+The engine's HTTP client (``_http11``) reports each phase of a request
+(``connection.connect_tcp``, ``connection.start_tls``, ``http11.send_request_headers`` ...)
+as ``started``/``complete``/``failed`` events to an async callback, with httpcore's names
+and protocol. :class:`PhaseRecorder` is that callback; it also collects the DNS time the
+guarded dialer reports through a context variable (the dialer is shared by every
+request, the context is per task).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class PhaseRecorder:
         self._finished_at: float | None = None
 
     async def trace(self, event: str, info: dict[str, Any]) -> None:
-        """The httpcore ``trace`` callback: ``event`` is ``"<layer>.<phase>.<edge>"``."""
+        """The ``trace`` callback: ``event`` is ``"<layer>.<phase>.<edge>"``."""
         now = self._clock()
         parsed = _EVENTS.get(event)
         if parsed is None:

@@ -1,0 +1,670 @@
+"""The engine's HTTP/1.1 client: asyncio protocols, httptools' llhttp parser and a keep-alive pool.
+
+The engine sends one kind of request: a canonical URL the rules produced, headers they
+checked, a body held in memory, no proxy, no cookie, no redirect, one deadline around it
+all. httpx's client and httpcore on anyio spend more per request on generality the engine
+switches off than the whole REST server spends on everything else (``bench
+server_vs_direct``); this client does only what the engine needs:
+
+* HTTP/1.1 over TCP or TLS, one exchange at a time per connection, kept alive and pooled
+  per origin (idle connections expire; ones the server closed are never reused).
+* Every connection is opened by a :class:`GuardedDialer`: the address checked is the
+  address connected to. TLS verifies the name asked for, never the address.
+* No timeouts of its own: the caller bounds the exchange (the engine wraps it in one
+  ``asyncio.timeout``). A cancelled or failed exchange closes its connection.
+* Back-pressure both ways: a large request body waits for the socket to drain, and
+  reading pauses while more than :data:`_READ_HIGH_WATER` bytes wait to be consumed.
+* httpcore's ``trace`` events for the phases it times, so
+  :class:`workbench.core.timing.PhaseRecorder` works unchanged.
+* An idempotent request that meets a kept-alive connection the server has just closed is
+  sent once more on a new connection (RFC 9110 section 9.2.2); nothing else is retried.
+
+Bodies arrive as sent (``Content-Encoding`` untouched: see ``_decoding``). Failures are
+:class:`HTTPError` subclasses; :class:`AddressRefused` from the dialer passes through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import re
+import ssl
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, NamedTuple, cast
+
+import httptools
+
+from workbench.core.netguard import GuardedDialer
+
+Trace = Callable[[str, dict[str, Any]], Awaitable[None]]
+Header = tuple[bytes, bytes]
+
+_READ_HIGH_WATER = 256 * 1024  # buffered response bytes that pause reading
+_READ_LOW_WATER = 64 * 1024  # ... and resume it
+_JOINED_WRITE_LIMIT = 64 * 1024  # bodies up to this size go out with the head, in one write
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FORBIDDEN_IN_VALUE = re.compile(rb"[\r\n\x00]")
+_FORBIDDEN_IN_TARGET = re.compile(rb"[\x00-\x20\x7f-\xff]")
+_AUTHORITY = re.compile(r"([a-z0-9._-]+)(?::([0-9]{1,5}))?")
+
+
+class HTTPError(Exception):
+    """The exchange with the upstream failed."""
+
+
+class ConnectError(HTTPError):
+    """No connection: the name did not resolve, the connect or the TLS handshake failed."""
+
+
+class WriteError(HTTPError):
+    """The request could not be written (the connection closed under it)."""
+
+
+class ReadError(HTTPError):
+    """The connection failed while the response was awaited or read."""
+
+
+class RemoteProtocolError(HTTPError):
+    """The server broke HTTP/1.1: a malformed or truncated response, or one never sent."""
+
+
+class LocalProtocolError(HTTPError):
+    """The request itself cannot be written safely (CR, LF or NUL where they would split it)."""
+
+
+class Target(NamedTuple):
+    """Where a request goes: the origin, the ``Host`` value and the request target."""
+
+    scheme: str
+    host: str
+    port: int
+    authority: str  # the Host header: the host, and the port unless it is the default
+    target: str  # path and query, starting with "/"
+
+    @property
+    def origin(self) -> tuple[str, str, int]:
+        """What connections are pooled by."""
+        return self.scheme, self.host, self.port
+
+
+def parse_target(url: str) -> Target:
+    """Split a canonical ``http(s)://host[:port]/path?query`` URL (the rules' output).
+
+    Raises:
+        LocalProtocolError: anything else (the rules never produce it; refuse, not guess).
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme not in _DEFAULT_PORTS:
+        raise LocalProtocolError(f"Unsupported URL scheme in {url[:40]!r}")
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority, target = rest[:cut], rest[cut:]
+    match = _AUTHORITY.fullmatch(authority)
+    if match is None or not match.group(1):
+        raise LocalProtocolError(f"Unsupported host in {url[:40]!r}")
+    port = int(match.group(2)) if match.group(2) else _DEFAULT_PORTS[scheme]
+    if not 0 < port < 65536:
+        raise LocalProtocolError(f"Invalid port in {url[:40]!r}")
+    if not target.startswith("/"):
+        target = "/" + target
+    return Target(scheme, match.group(1), port, authority, target)
+
+
+def request_head(method: str, target: Target, headers: Sequence[Header]) -> bytes:
+    """The request line and header block, refusing anything that could split the request.
+
+    ``headers`` go out in order, as given; nothing is added (the caller sets ``Host`` and
+    ``Content-Length``).
+
+    Raises:
+        LocalProtocolError: a method or header name that is not a token, a target with
+            spaces or control characters, or a value with CR, LF or NUL.
+    """
+    verb = method.encode("ascii", "replace")
+    # Any non-ASCII character becomes bytes the check below refuses (ASCII "replace"
+    # would turn it into "?", which starts a query).
+    path = target.target.encode("utf-8")
+    if not _TOKEN.fullmatch(verb):
+        raise LocalProtocolError(f"Invalid method {method!r}")
+    if _FORBIDDEN_IN_TARGET.search(path):
+        raise LocalProtocolError("Invalid characters in the request target")
+    lines = [b"%s %s HTTP/1.1" % (verb, path)]
+    for name, value in headers:
+        if not _TOKEN.fullmatch(name):
+            raise LocalProtocolError(f"Invalid header name {name!r}")
+        if _FORBIDDEN_IN_VALUE.search(value):
+            raise LocalProtocolError(f"Invalid value for header {name.decode('ascii')}")
+        lines.append(b"%s: %s" % (name, value))
+    lines.append(b"\r\n")
+    return b"\r\n".join(lines)
+
+
+def _wants_close(headers: Sequence[Header]) -> bool:
+    return any(
+        token.strip().lower() == b"close"
+        for name, value in headers
+        if name.lower() == b"connection"
+        for token in value.split(b",")
+    )
+
+
+class _Phase:
+    """Reports a phase to an httpcore-style ``trace`` callback: started, then complete or failed."""
+
+    __slots__ = ("_name", "_trace")
+
+    def __init__(self, trace: Trace | None, name: str) -> None:
+        self._trace = trace
+        self._name = name
+
+    async def __aenter__(self) -> None:
+        if self._trace is not None:
+            await self._trace(f"{self._name}.started", {})
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if self._trace is not None:
+            edge = "complete" if exc_type is None else "failed"
+            await self._trace(f"{self._name}.{edge}", {})
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection: an asyncio protocol that runs one exchange at a time.
+
+    Between exchanges the connection is idle and has no parser; bytes arriving then are a
+    protocol error, and the connection is closed rather than reused.
+    """
+
+    def __init__(self, origin: tuple[str, str, int]) -> None:
+        self.origin = origin
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.idle_since = 0.0
+        self.reusable = False
+        self.received = 0  # bytes of this exchange's response off the wire, head included
+        self._loop = asyncio.get_running_loop()
+        self._parser: httptools.HttpResponseParser | None = None
+        self._write_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.received = 0
+        self._bodyless = False
+        self._close_after = False
+        self._interim = False
+        self._framed = False
+        self._status = 0
+        self._reason = b""
+        self._headers: list[Header] = []
+        self._head: asyncio.Future[None] | None = None
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._buffered = 0
+        self._reading_paused = False
+        self._body_waiter: asyncio.Future[None] | None = None
+        self._complete = False
+        self._error: HTTPError | None = None
+
+    # asyncio.Protocol -------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # A stream transport, though not always an asyncio.Transport subclass (uvloop's).
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        parser = self._parser
+        if parser is None:
+            self._fail(RemoteProtocolError("The server sent data without a request"))
+            return
+        self.received += len(data)
+        try:
+            parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._close_after = True  # 101: the head is all the engine relays
+            self._finish_message()
+        except httptools.HttpParserError as error:
+            if self._complete:
+                # Bytes after the whole response: it stands, but the connection is out of
+                # step with its requests and must not carry another one.
+                self.close()
+                return
+            self._fail(RemoteProtocolError(f"Malformed HTTP response: {error}"))
+            return
+        if self._buffered > _READ_HIGH_WATER and not self._reading_paused and not self.closed:
+            self._reading_paused = True
+            assert self.transport is not None
+            self.transport.pause_reading()
+
+    def eof_received(self) -> bool | None:
+        return None  # half-closed is closed: the transport closes, connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.reusable = False
+        if self._parser is not None and not self._complete and self._error is None:
+            head_arrived = self._head is not None and self._head.done()
+            if head_arrived and not self._framed:
+                self._finish_message()  # no length and not chunked: the body ends at close
+            elif exc is not None:
+                self._fail(ReadError(str(exc) or type(exc).__name__))
+            elif head_arrived:
+                self._fail(RemoteProtocolError("The server closed the connection mid-body"))
+            else:
+                self._fail(
+                    RemoteProtocolError("The server closed the connection without answering")
+                )
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(WriteError(str(exc) if exc else "The connection closed"))
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # httptools callbacks ----------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self._complete:
+            raise RemoteProtocolError("The server sent a second response")
+        self._headers = []
+        self._reason = b""
+        self._framed = False
+
+    def on_status(self, status: bytes) -> None:
+        self._reason += status
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._status:
+            return  # a chunked body's trailer: the head was already handed over
+        self._headers.append((name, value))
+        lowered = name.lower()
+        if lowered == b"content-length" or lowered == b"transfer-encoding":
+            self._framed = True
+
+    def on_headers_complete(self) -> None:
+        assert self._parser is not None
+        assert self._head is not None
+        status = self._parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            self._interim = True  # 100 Continue, 103 Early Hints: the real answer follows
+            return
+        self._status = status
+        if not self._head.done():
+            self._head.set_result(None)
+        if self._bodyless:
+            # A HEAD answer announces a length it does not send; llhttp cannot be told so,
+            # so the exchange ends here and the parser is retired with it.
+            self._finish_message()
+
+    def on_body(self, body: bytes) -> None:
+        if self._complete:
+            return
+        self._chunks.append(body)
+        self._buffered += len(body)
+        self._wake_body()
+
+    def on_message_complete(self) -> None:
+        if self._interim:
+            self._interim = False
+            return
+        self._finish_message()
+
+    # the exchange -----------------------------------------------------------------------
+
+    async def send(
+        self, head: bytes, body: bytes, *, bodyless: bool, close: bool, trace: Trace | None
+    ) -> None:
+        """Write the request, waiting while the socket's buffer is full."""
+        self._reset()
+        self._bodyless = bodyless
+        self._close_after = close
+        self._head = self._loop.create_future()
+        self._parser = httptools.HttpResponseParser(self)
+        try:
+            async with _Phase(trace, "http11.send_request_headers"):
+                if len(body) <= _JOINED_WRITE_LIMIT:
+                    self._write(head + body)
+                    body = b""
+                else:
+                    self._write(head)
+                await self._drain()
+            if body:
+                async with _Phase(trace, "http11.send_request_body"):
+                    self._write(body)
+                    await self._drain()
+        except WriteError:
+            if self._head.done() and self._error is None:
+                return  # answered before the body was all sent (a 413): relay that answer
+            if self._error is not None:
+                raise self._error from None
+            raise
+
+    async def receive_head(self) -> tuple[int, bytes, list[Header]]:
+        """Wait for the response head: ``(status, reason, headers)``."""
+        assert self._head is not None
+        if self._error is not None:
+            raise self._error
+        await self._head
+        return self._status, self._reason, self._headers
+
+    async def next_chunk(self) -> bytes:
+        """The next piece of the body as it arrived; ``b""`` once the body is complete."""
+        while True:
+            if self._chunks:
+                chunk = self._chunks.popleft()
+                self._buffered -= len(chunk)
+                if self._reading_paused and self._buffered <= _READ_LOW_WATER and not self.closed:
+                    self._reading_paused = False
+                    assert self.transport is not None
+                    self.transport.resume_reading()
+                return chunk
+            if self._error is not None:
+                raise self._error
+            if self._complete:
+                return b""
+            self._body_waiter = self._loop.create_future()
+            try:
+                await self._body_waiter
+            finally:
+                self._body_waiter = None
+
+    def finish(self) -> None:
+        """End the exchange: the connection stays reusable only if it is fully spent."""
+        self.reusable = self._complete and self._error is None and not self.closed
+        self._parser = None
+        if not self.reusable:
+            self.close()
+        elif self._reading_paused:
+            # Unread body chunks go with this exchange; the next one must be heard.
+            self._reading_paused = False
+            assert self.transport is not None
+            self.transport.resume_reading()
+
+    def close(self) -> None:
+        """Close now, whatever is in flight."""
+        self.reusable = False
+        if self.transport is not None and not self.closed:
+            self.closed = True
+            # Not close(): that keeps the socket open until unsent request bytes drain,
+            # for as long as a stalled server likes.
+            self.transport.abort()
+
+    def _write(self, data: bytes) -> None:
+        if self.closed:
+            raise WriteError("The server closed the connection")
+        assert self.transport is not None
+        self.transport.write(data)
+
+    async def _drain(self) -> None:
+        if self._write_paused and not self.closed:
+            self._drain_waiter = self._loop.create_future()
+            try:
+                await self._drain_waiter
+            finally:
+                self._drain_waiter = None
+
+    def _finish_message(self) -> None:
+        if self._complete:
+            return
+        self._complete = True
+        parser = self._parser
+        if parser is None or not parser.should_keep_alive() or self._close_after:
+            self.close()
+        self._wake_body()
+
+    def _fail(self, error: HTTPError) -> None:
+        if self._error is None:
+            self._error = error
+        head = self._head
+        if head is not None and not head.done():
+            head.set_exception(error)
+            head.exception()  # marked retrieved: receive_head raises self._error itself
+        self._wake_body()
+        self.close()
+
+    def _wake_body(self) -> None:
+        waiter = self._body_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
+class Response:
+    """A response whose head has arrived; the body is read with :meth:`chunks`.
+
+    Always :meth:`close` it (also after reading the body): that returns the connection
+    to the pool, or closes it if the body was not read to the end.
+
+    Attributes:
+        status: the status code.
+        reason: the reason phrase, as sent.
+        headers: every header as sent, repeats and order kept.
+        body_bytes: body bytes read so far, as they came (before any decoding).
+    """
+
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        connection: _Connection,
+        head: tuple[int, bytes, list[Header]],
+    ) -> None:
+        self.status, self.reason, self.headers = head
+        self.body_bytes = 0
+        self._pool = pool
+        self._connection: _Connection | None = connection
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body, piece by piece as it arrives (de-chunked, still content-encoded).
+
+        :attr:`body_bytes` counts what has been read.
+        """
+        connection = self._connection
+        if connection is None:
+            raise RuntimeError("The response is closed")
+        while chunk := await connection.next_chunk():
+            self.body_bytes += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        """Give the connection back (reusable only if the body was read to the end)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.finish()
+            self._pool.release(connection)
+
+
+class ConnectionPool:
+    """Keeps HTTP/1.1 connections per origin, every one opened by one dialer.
+
+    The engine keeps one pool whose dialer checks addresses and one whose dialer does
+    not, so a connection opened for a private account is never reused for a public one.
+    """
+
+    def __init__(
+        self,
+        *,
+        dialer: GuardedDialer,
+        ssl_context: ssl.SSLContext | Callable[[], ssl.SSLContext],
+        max_connections: int = 100,
+        max_keepalive_connections: int = 20,
+        keepalive_expiry: float = 4.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Create an empty pool.
+
+        Args:
+            dialer: resolves, checks and connects every new connection.
+            ssl_context: TLS settings, or a function that builds them on the first https
+                request (loading a CA bundle takes a noticeable fraction of a second).
+            max_connections: exchanges in flight at once; more wait for a free slot.
+            max_keepalive_connections: idle connections kept for reuse.
+            keepalive_expiry: seconds an idle connection may be reused; below the 5 s
+                after which common servers (uvicorn, Node) close an idle connection.
+            clock: monotonic seconds (injectable for tests).
+        """
+        self._dialer = dialer
+        self._ssl_context = ssl_context
+        self._slots = asyncio.Semaphore(max_connections)
+        self._max_idle = max_keepalive_connections
+        self._expiry = keepalive_expiry
+        self._clock = clock
+        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._idle_count = 0
+        self._closed = False
+
+    @property
+    def idle_connections(self) -> int:
+        """Connections waiting for reuse."""
+        return self._idle_count
+
+    async def request(
+        self,
+        method: str,
+        target: Target,
+        headers: Sequence[Header],
+        body: bytes = b"",
+        *,
+        trace: Trace | None = None,
+    ) -> Response:
+        """Send a request and return the response as soon as its head has arrived.
+
+        Args:
+            method: the request method.
+            target: where to send it (:func:`parse_target`).
+            headers: every header to send, in order, ``Host`` and ``Content-Length``
+                included: nothing is added.
+            body: the request body.
+            trace: an httpcore-style ``trace`` callback for the phase timings.
+
+        Raises:
+            HTTPError: the exchange failed (see the subclasses).
+            AddressRefused: the dialer refused the host's address.
+        """
+        if self._closed:
+            raise RuntimeError("The connection pool is closed")
+        head = request_head(method, target, headers)
+        await self._slots.acquire()
+        try:
+            connection, answer = await self._exchange(method, target, headers, head, body, trace)
+        except BaseException:
+            self._slots.release()
+            raise
+        return Response(self, connection, answer)
+
+    async def _exchange(
+        self,
+        method: str,
+        target: Target,
+        headers: Sequence[Header],
+        head: bytes,
+        body: bytes,
+        trace: Trace | None,
+    ) -> tuple[_Connection, tuple[int, bytes, list[Header]]]:
+        """Send on a pooled or a new connection and wait for the response head.
+
+        A kept-alive connection can turn out to be closed by the server only when it is
+        written to. Then, if the server sent nothing back and the method is idempotent,
+        the request goes once more on a new connection.
+        """
+        connection = self._checkout(target.origin)
+        retry = connection is not None and method in _IDEMPOTENT
+        close = _wants_close(headers)
+        while True:
+            if connection is None:
+                connection = await self._connect(target, trace)
+            try:
+                await connection.send(
+                    head, body, bodyless=method == "HEAD", close=close, trace=trace
+                )
+                async with _Phase(trace, "http11.receive_response_headers"):
+                    return connection, await connection.receive_head()
+            except (WriteError, ReadError, RemoteProtocolError):
+                connection.close()
+                if not retry or connection.received:
+                    raise
+            except BaseException:
+                connection.close()
+                raise
+            retry, connection = False, None
+
+    def release(self, connection: _Connection) -> None:
+        """Take back a connection whose exchange is over (closed ones are dropped)."""
+        self._slots.release()
+        if not connection.reusable or self._closed or self._max_idle <= 0:
+            connection.close()
+            return
+        if self._idle_count >= self._max_idle:
+            self._evict_oldest()
+        connection.idle_since = self._clock()
+        self._idle.setdefault(connection.origin, []).append(connection)
+        self._idle_count += 1
+
+    async def aclose(self) -> None:
+        """Close every idle connection; connections in use close when released."""
+        self._closed = True
+        for connections in self._idle.values():
+            for connection in connections:
+                connection.close()
+        self._idle.clear()
+        self._idle_count = 0
+
+    def _checkout(self, origin: tuple[str, str, int]) -> _Connection | None:
+        connections = self._idle.get(origin)
+        now = self._clock()
+        while connections:
+            connection = connections.pop()  # the most recently used: the least likely stale
+            self._idle_count -= 1
+            if not connection.closed and now - connection.idle_since < self._expiry:
+                return connection
+            connection.close()
+        return None
+
+    def _evict_oldest(self) -> None:
+        oldest = min(
+            (connections for connections in self._idle.values() if connections),
+            key=lambda connections: connections[0].idle_since,
+        )
+        oldest.pop(0).close()
+        self._idle_count -= 1
+
+    async def _connect(self, target: Target, trace: Trace | None) -> _Connection:
+        loop = asyncio.get_running_loop()
+        origin = target.origin
+
+        async def connect(ip: str, port: int) -> _Connection:
+            _, protocol = await loop.create_connection(lambda: _Connection(origin), ip, port)
+            return protocol
+
+        try:
+            async with _Phase(trace, "connection.connect_tcp"):
+                connection = await self._dialer.dial(target.host, target.port, connect)
+        except OSError as error:
+            raise ConnectError(str(error) or type(error).__name__) from error
+        if target.scheme == "https":
+            try:
+                async with _Phase(trace, "connection.start_tls"):
+                    await self._start_tls(connection, target.host)
+            except BaseException as error:
+                connection.close()
+                if isinstance(error, OSError):
+                    raise ConnectError(str(error) or type(error).__name__) from error
+                raise
+        return connection
+
+    async def _start_tls(self, connection: _Connection, host: str) -> None:
+        context = self._ssl_context
+        if not isinstance(context, ssl.SSLContext):
+            context = self._ssl_context = context()
+        assert connection.transport is not None
+        tls = await asyncio.get_running_loop().start_tls(
+            connection.transport, connection, context, server_hostname=host
+        )
+        if tls is None:
+            raise ConnectionError("The connection closed during the TLS handshake")
+        connection.transport = tls
