@@ -26,6 +26,8 @@ _FIXED_CONFIG: Mapping[str, Any] = {
     "access_log": False,
     "log_level": "warning",
     "log_config": None,  # leave the host process's logging configuration alone
+    # Loopback only: no proxy sits in front, so X-Forwarded-* would only be a caller's claim.
+    "proxy_headers": False,
 }
 
 

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from tests.server.conftest import Stack
-from workbench.server.app import build_app
+from workbench.server.app import ConnectApi, build_app
+from workbench.server.auth import TokenStore
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +179,45 @@ def test_unexpected_failure_is_a_bare_500_and_a_clean_log(caplog: pytest.LogCapt
     assert "list_users" in logged
     assert CANARY not in logged
     assert CANARY not in response.text
+
+
+class _GuardBug(Exception):
+    """Raised by a deliberately broken layer in front of the router."""
+
+
+def test_failure_outside_the_router_is_a_bare_500(caplog: pytest.LogCaptureFixture):
+    async def broken(scope: Any, receive: Any, send: Any) -> None:
+        raise _GuardBug(CANARY)
+
+    app = ConnectApi(broken, tokens=TokenStore(), context=None)  # type: ignore[arg-type]
+    caplog.set_level(logging.ERROR)
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            return await c.get("/anything")
+
+    response = asyncio.run(call())
+    assert (response.status_code, response.json()) == (500, {"error": "internal error"})
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "_GuardBug" in logged
+    assert CANARY not in logged
+
+
+def test_lifespan_is_acknowledged():
+    app = build_app(
+        connections=_BrokenConnections(),  # type: ignore[arg-type]
+        engine=None,  # type: ignore[arg-type]
+        allowed_hosts={"testserver"},
+    )
+    incoming = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(incoming)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app({"type": "lifespan"}, receive, send))  # type: ignore[arg-type]
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]

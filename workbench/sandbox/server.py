@@ -37,7 +37,7 @@ class SandboxServer(LoopbackServer):
             port,
             name="sandbox server",
             shutdown_grace=1,
-            uvicorn_options={"http": "h11", "ws": "none", "proxy_headers": False},
+            uvicorn_options={"http": "h11", "ws": "none"},
         )
 
     @property

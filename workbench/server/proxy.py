@@ -55,7 +55,9 @@ def relay(result: ProxyResult) -> Response:
 def _header_value(value: str) -> bytes:
     try:
         return value.encode("latin-1")
-    except UnicodeEncodeError:  # httpx decoded it as UTF-8; send the same bytes back
+    except UnicodeEncodeError:
+        # The engine keeps upstream header bytes as Latin-1 text, so this is a value from
+        # elsewhere (an injected or hand-built result): UTF-8 is the only faithful bytes.
         return value.encode("utf-8")
 
 

@@ -68,6 +68,11 @@ class Route:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_parts", tuple(p for p in self.path.split("/") if p))
 
+    @property
+    def length(self) -> int:
+        """The number of path segments this route matches."""
+        return len(self._parts)
+
     def match(self, segments: Sequence[str]) -> dict[str, str] | None:
         """The path parameters when the raw ``segments`` fit this pattern, else None.
 
@@ -126,6 +131,10 @@ class RawRouter:
     def __init__(self, routes: Sequence[Route], tokens: TokenStore) -> None:
         self.routes = tuple(routes)
         self.tokens = tokens
+        # Only routes with as many segments as the path can match it: try just those.
+        self._by_length: dict[int, list[Route]] = {}
+        for route in self.routes:
+            self._by_length.setdefault(route.length, []).append(route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -167,7 +176,7 @@ class RawRouter:
             return error_response(500, "internal error")
 
     def _match(self, segments: list[str]) -> tuple[Route | None, dict[str, str] | None]:
-        for route in self.routes:
+        for route in self._by_length.get(len(segments), ()):
             params = route.match(segments)
             if params is not None:
                 return route, params

@@ -7,10 +7,8 @@ import ipaddress
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from starlette.applications import Starlette
-
 from workbench.loopback import LoopbackServer, http_base_url
-from workbench.server.app import build_app
+from workbench.server.app import ConnectApi, build_app
 from workbench.server.auth import TokenStore
 from workbench.server.guards import DEFAULT_MAX_BODY_BYTES
 
@@ -58,7 +56,7 @@ class LocalServer(LoopbackServer):
         tokens: TokenStore | None = None,
     ) -> None:
         _check_loopback(host)
-        self.app: Starlette = build_app(
+        self.app: ConnectApi = build_app(
             connections=connections,
             engine=engine,
             port_getter=lambda: self.port,
