@@ -321,3 +321,31 @@ def test_two_workspace_objects_on_one_file_see_each_others_commits(tmp_path: Pat
         pid = one.create_project("A").id
         two.insert_account(account(pid, id="apn_shared"))
         assert one.find_account("apn_shared") is not None
+
+
+def test_cached_account_lookups_follow_every_commit(tmp_path: Path) -> None:
+    """find_account keeps rows between commits; one here or in another connection clears them."""
+    with open_workspace(tmp_path) as one, open_workspace(tmp_path) as other:
+        pid = one.create_project("A").id
+        assert one.find_account("apn_c") is None  # a miss is kept too ...
+        other.insert_account(account(pid, id="apn_c", name="first"))
+        found = one.find_account("apn_c")  # ... until another connection commits
+        assert found is not None
+        assert found.name == "first"
+        assert one.find_account("apn_c") is found  # served from the cache
+        one.set_account_health("apn_c", False, "HTTP 401")  # this connection's own commit
+        refreshed = one.find_account("apn_c")
+        assert refreshed is not None
+        assert refreshed.healthy is False
+        assert other.delete_account("apn_c") is True
+        assert one.find_account("apn_c") is None
+
+
+def test_probing_unknown_ids_keeps_the_account_cache_bounded(workspace: Workspace) -> None:
+    pid = workspace.create_project("A").id
+    workspace.insert_account(account(pid, id="apn_real"))
+    for n in range(3000):  # as a caller probing the proxy with made-up ids would
+        assert workspace.find_account(f"apn_unknown{n}") is None
+    _, cache = workspace._account_cache  # the bound is internal: nothing public shows it
+    assert len(cache) <= 1024
+    assert workspace.find_account("apn_real") is not None

@@ -30,6 +30,7 @@ class Database:
         self._conn = conn
         self._path = path
         self._lock = threading.RLock()
+        self._commits = 0
 
     @classmethod
     def open(cls, path: str | PathLike[str], *, busy_timeout: float = 5.0) -> Database:
@@ -104,11 +105,26 @@ class Database:
                 self._conn.rollback()
                 raise
             self._conn.commit()
+            self._commits += 1
 
     def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         """Run one query outside any write transaction and return every row."""
         with self._lock, self._operational_errors():
             return self._conn.execute(sql, params).fetchall()
+
+    def version(self) -> tuple[int, int]:
+        """A value that changes whenever anyone commits, in this process or another.
+
+        SQLite's ``data_version`` moves on commits by OTHER connections (another process's
+        CLI, say); this connection's own commits are counted here. A cache keyed on the
+        version is never stale, for one pragma per look-up (cheaper than a query).
+        """
+        with self._lock:
+            try:
+                (data_version,) = self._conn.execute("PRAGMA data_version").fetchone()
+            except sqlite3.Error as exc:
+                raise WorkspaceError(f"workspace {self._path}: {exc}") from exc
+            return self._commits, data_version
 
     @contextmanager
     def _operational_errors(self) -> Iterator[None]:

@@ -80,6 +80,9 @@ class ExternalUser:
     updated_at: str
 
 
+_ACCOUNT_CACHE_SIZE = 1024  # misses are kept too: unknown ids must not grow it forever
+
+
 def _account(row: sqlite3.Row) -> Account:
     return Account(
         id=row["id"],
@@ -113,6 +116,9 @@ class Workspace:
         """Wrap an open database; use :meth:`open` instead."""
         self._db = db
         self._clock = clock
+        # The engine looks its account up on every send: rows are kept until anyone commits.
+        # One tuple, replaced whole, so a thread never files a row under a newer version.
+        self._account_cache: tuple[tuple[int, int], dict[str, Account | None]] = ((-1, -1), {})
 
     @classmethod
     def open(
@@ -319,8 +325,15 @@ class Workspace:
 
     def find_account(self, account_id: str) -> Account | None:
         """The account with this id, or None (the engine checks ownership itself)."""
-        rows = self._db.read(_ACCOUNT_SELECT + " WHERE a.id = ?", (account_id,))
-        return _account(rows[0]) if rows else None
+        version = self._db.version()
+        cached_version, cache = self._account_cache
+        if version != cached_version or len(cache) >= _ACCOUNT_CACHE_SIZE:
+            cache = {}
+            self._account_cache = (version, cache)
+        if account_id not in cache:
+            rows = self._db.read(_ACCOUNT_SELECT + " WHERE a.id = ?", (account_id,))
+            cache[account_id] = _account(rows[0]) if rows else None
+        return cache[account_id]
 
     def list_accounts(
         self,
