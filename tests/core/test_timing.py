@@ -1,4 +1,4 @@
-"""Phase timings from httpcore trace events, with a fake monotonic clock."""
+"""Phase timings from the HTTP client's trace events, with a fake monotonic clock."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ async def play(recorder: PhaseRecorder, clock: Ticker, script: list[tuple[float,
     """Feed ``(time, event)`` pairs to the recorder's trace callback."""
     for at, event in script:
         clock.now = at
-        await recorder.trace(event, {})
+        recorder.trace(event)
 
 
 async def test_fresh_connection_phases() -> None:

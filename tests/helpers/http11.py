@@ -35,7 +35,7 @@ class TraceLog:
     def __init__(self) -> None:
         self.events: list[str] = []
 
-    async def __call__(self, event: str, info: dict[str, Any]) -> None:
+    def __call__(self, event: str) -> None:
         self.events.append(event)
 
 

@@ -14,8 +14,8 @@ server_vs_direct``); this client does only what the engine needs:
   ``asyncio.timeout``). A cancelled or failed exchange closes its connection.
 * Back-pressure both ways: a large request body waits for the socket to drain, and
   reading pauses while more than :data:`_READ_HIGH_WATER` bytes wait to be consumed.
-* httpcore's ``trace`` events for the phases it times, so
-  :class:`workbench.core.timing.PhaseRecorder` works unchanged.
+* ``trace`` events for the phases it times, named as httpcore names them
+  (``connection.connect_tcp.started`` ...), for :class:`workbench.core.timing.PhaseRecorder`.
 * An idempotent request that meets a kept-alive connection the server has just closed is
   sent once more on a new connection (RFC 9110 section 9.2.2); nothing else is retried.
 
@@ -30,14 +30,14 @@ import collections
 import re
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, NamedTuple, cast
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import NamedTuple, cast
 
 import httptools
 
 from workbench.core.netguard import GuardedDialer
 
-Trace = Callable[[str, dict[str, Any]], Awaitable[None]]
+Trace = Callable[[str], None]
 Header = tuple[bytes, bytes]
 
 _READ_HIGH_WATER = 256 * 1024  # buffered response bytes that pause reading
@@ -152,7 +152,7 @@ def _wants_close(headers: Sequence[Header]) -> bool:
 
 
 class _Phase:
-    """Reports a phase to an httpcore-style ``trace`` callback: started, then complete or failed."""
+    """Reports a phase to a ``trace`` callback: ``NAME.started``, then ``.complete``/``.failed``."""
 
     __slots__ = ("_name", "_trace")
 
@@ -160,14 +160,13 @@ class _Phase:
         self._trace = trace
         self._name = name
 
-    async def __aenter__(self) -> None:
+    def __enter__(self) -> None:
         if self._trace is not None:
-            await self._trace(f"{self._name}.started", {})
+            self._trace(f"{self._name}.started")
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         if self._trace is not None:
-            edge = "complete" if exc_type is None else "failed"
-            await self._trace(f"{self._name}.{edge}", {})
+            self._trace(f"{self._name}.{'complete' if exc_type is None else 'failed'}")
 
 
 class _Connection(asyncio.Protocol):
@@ -328,7 +327,7 @@ class _Connection(asyncio.Protocol):
         self._head = self._loop.create_future()
         self._parser = httptools.HttpResponseParser(self)
         try:
-            async with _Phase(trace, "http11.send_request_headers"):
+            with _Phase(trace, "http11.send_request_headers"):
                 if len(body) <= _JOINED_WRITE_LIMIT:
                     self._write(head + body)
                     body = b""
@@ -336,7 +335,7 @@ class _Connection(asyncio.Protocol):
                     self._write(head)
                 await self._drain()
             if body:
-                async with _Phase(trace, "http11.send_request_body"):
+                with _Phase(trace, "http11.send_request_body"):
                     self._write(body)
                     await self._drain()
         except WriteError:
@@ -540,7 +539,7 @@ class ConnectionPool:
             headers: every header to send, in order, ``Host`` and ``Content-Length``
                 included: nothing is added.
             body: the request body.
-            trace: an httpcore-style ``trace`` callback for the phase timings.
+            trace: called with each phase event, for the phase timings.
 
         Raises:
             HTTPError: the exchange failed (see the subclasses).
@@ -582,7 +581,7 @@ class ConnectionPool:
                 await connection.send(
                     head, body, bodyless=method == "HEAD", close=close, trace=trace
                 )
-                async with _Phase(trace, "http11.receive_response_headers"):
+                with _Phase(trace, "http11.receive_response_headers"):
                     return connection, await connection.receive_head()
             except (WriteError, ReadError, RemoteProtocolError):
                 connection.close()
@@ -642,13 +641,13 @@ class ConnectionPool:
             return protocol
 
         try:
-            async with _Phase(trace, "connection.connect_tcp"):
+            with _Phase(trace, "connection.connect_tcp"):
                 connection = await self._dialer.dial(target.host, target.port, connect)
         except OSError as error:
             raise ConnectError(str(error) or type(error).__name__) from error
         if target.scheme == "https":
             try:
-                async with _Phase(trace, "connection.start_tls"):
+                with _Phase(trace, "connection.start_tls"):
                     await self._start_tls(connection, target.host)
             except BaseException as error:
                 connection.close()

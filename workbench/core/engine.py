@@ -201,7 +201,6 @@ class ProxyEngine:
             raise ProxyError.from_rule(error) from None
         scrubber = progress.scrubber = Scrubber(injected.secrets)
         progress.url = scrubber.mask(injected.url)
-        progress.headers = scrubber.mask_headers(injected.headers)
         return await self._exchange(progress, method, injected.url, injected.headers, deadline)
 
     def _account_and_app(self, request: ProxyRequest) -> tuple[Account, App]:

@@ -2,8 +2,8 @@
 
 The engine's HTTP client (``_http11``) reports each phase of a request
 (``connection.connect_tcp``, ``connection.start_tls``, ``http11.send_request_headers`` ...)
-as ``started``/``complete``/``failed`` events to an async callback, with httpcore's names
-and protocol. :class:`PhaseRecorder` is that callback; it also collects the DNS time the
+as ``started``/``complete``/``failed`` events to a callback, named as httpcore names
+them. :class:`PhaseRecorder` is that callback; it also collects the DNS time the
 guarded dialer reports through a context variable (the dialer is shared by every
 request, the context is per task).
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextvars import ContextVar, Token
-from typing import Any
 
 from workbench.core.exchange import Timings
 
@@ -64,7 +63,7 @@ class PhaseRecorder:
         self._headers_at: float | None = None
         self._finished_at: float | None = None
 
-    async def trace(self, event: str, info: dict[str, Any]) -> None:
+    def trace(self, event: str) -> None:
         """The ``trace`` callback: ``event`` is ``"<layer>.<phase>.<edge>"``."""
         now = self._clock()
         parsed = _EVENTS.get(event)
