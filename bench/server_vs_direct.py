@@ -1,8 +1,9 @@
 """REST server overhead: one local upstream called directly and through the REST server.
 
 Three processes, as in real use: this one is the client (an app using the Python SDK),
-a child runs the workbench REST server with its engine over a temporary workspace, and
-another child runs the tiny keep-alive upstream of ``bench._common``. The proxied
+a child runs the workbench REST server with its engine over a temporary workspace, on
+the event loop ``workbench serve`` runs it on (``workbench.eventloop``), and another
+child runs the tiny keep-alive upstream of ``bench._common``. The proxied
 requests use the Python SDK's wire format (URL-safe base64 with padding, bearer token,
 ``x-pd-environment``, the SDK's identity headers, an ``x-pd-proxy-`` header) without the
 SDK's own client-side cost, so the figures are the server's. Requests go one at a time in
@@ -34,6 +35,7 @@ from bench._common import (
     print_comparison,
     serve_upstream,
 )
+from workbench import eventloop
 from workbench.core.catalog import Catalog, parse_app
 from workbench.core.connections import Connections
 from workbench.core.engine import ProxyEngine
@@ -104,8 +106,8 @@ async def _run_server(upstream: str, directory: str, ready: Connection) -> None:
 
 
 def _serve_rest(upstream: str, directory: str, ready: Connection) -> None:
-    """The server child: run until terminated."""
-    asyncio.run(_run_server(upstream, directory, ready))
+    """The server child: run until terminated, on the loop ``workbench serve`` uses."""
+    eventloop.run(_run_server(upstream, directory, ready))
 
 
 async def measure(
@@ -147,7 +149,7 @@ async def measure(
 
 def report(direct: Side, server: Side) -> bool:
     """Print the table; return whether the throughput target was met."""
-    setup = "REST server and upstream in child processes"
+    setup = f"REST server ({eventloop.loop_name()}) and upstream in child processes"
     ratio = print_comparison("server_vs_direct", setup, direct, server, "server")
     ok = ratio >= TARGET_RATIO
     print(f"target: throughput >= {TARGET_RATIO:.0%} of direct: {'met' if ok else 'MISSED'}")

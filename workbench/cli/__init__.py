@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from keyring.errors import KeyringError
 
-from workbench import __version__
+from workbench import __version__, eventloop
 from workbench.cli import accounts, apps, demo, projects, send, serve, users
 from workbench.cli.args import Parser
 from workbench.cli.exits import EXIT_CODES_HELP, CliError, Exit
@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else Exit.USAGE
     try:
-        return int(asyncio.run(_run(args)))
+        return int(eventloop.run(_run(args)))
     except KeyboardInterrupt:
         print_error("interrupted")
         return Exit.INTERRUPTED
