@@ -13,15 +13,8 @@ from tests.helpers.servers import (
     RawRequest,
     response_bytes,
 )
-from workbench.core._http11 import (
-    ConnectionPool,
-    Header,
-    ReadError,
-    RemoteProtocolError,
-    Response,
-    WriteError,
-    parse_target,
-)
+from workbench.core._http11 import Header, ReadError, RemoteProtocolError, WriteError, parse_target
+from workbench.core._pool import ConnectionPool, Response
 from workbench.core.netguard import GuardedDialer
 
 OK = response_bytes(200, body=b"ok")

@@ -10,7 +10,8 @@ import httpx
 
 from workbench import __version__
 from workbench.core._decoding import DecodingError, TooLarge, decoder_for
-from workbench.core._http11 import ConnectError, Header, LocalProtocolError, Response, Target
+from workbench.core._http11 import ConnectError, Header, LocalProtocolError, Target
+from workbench.core._pool import Response
 from workbench.core.errors import ProxyError
 from workbench.core.injection import Scrubber
 from workbench.core.netguard import AddressRefused

@@ -11,7 +11,8 @@ from typing import Protocol
 
 from workbench.core import rules
 from workbench.core._decoding import DecodingError
-from workbench.core._http11 import ConnectionPool, HTTPError, parse_target
+from workbench.core._http11 import HTTPError, parse_target
+from workbench.core._pool import ConnectionPool
 from workbench.core._progress import Progress
 from workbench.core._transport import (
     decode_headers,

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.helpers.http11 import make_pool
-from workbench.core._http11 import ConnectionPool
+from workbench.core._pool import ConnectionPool
 
 
 @pytest.fixture

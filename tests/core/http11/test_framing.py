@@ -23,10 +23,8 @@ from tests.helpers.servers import (
     response_bytes,
     until_closed,
 )
-from workbench.core._http11 import (
-    ConnectionPool,
-    RemoteProtocolError,
-)
+from workbench.core._http11 import RemoteProtocolError
+from workbench.core._pool import ConnectionPool
 
 pytestmark = pytest.mark.anyio
 

@@ -21,10 +21,8 @@ from tests.helpers.servers import (
     RawServer,
     stall_after_headers,
 )
-from workbench.core._http11 import (
-    ConnectionPool,
-    RemoteProtocolError,
-)
+from workbench.core._http11 import RemoteProtocolError
+from workbench.core._pool import ConnectionPool
 
 pytestmark = pytest.mark.anyio
 

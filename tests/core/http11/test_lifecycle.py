@@ -23,12 +23,8 @@ from tests.helpers.servers import (
     refused_port,
     until_closed,
 )
-from workbench.core._http11 import (
-    ConnectError,
-    ConnectionPool,
-    RemoteProtocolError,
-    parse_target,
-)
+from workbench.core._http11 import ConnectError, RemoteProtocolError, parse_target
+from workbench.core._pool import ConnectionPool
 from workbench.core.netguard import AddressRefused, GuardedDialer
 
 pytestmark = pytest.mark.anyio

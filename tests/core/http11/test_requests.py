@@ -22,13 +22,8 @@ from tests.helpers.servers import (
     response_bytes,
     until_closed,
 )
-from workbench.core._http11 import (
-    ConnectionPool,
-    Header,
-    LocalProtocolError,
-    parse_target,
-    request_head,
-)
+from workbench.core._http11 import Header, LocalProtocolError, parse_target, request_head
+from workbench.core._pool import ConnectionPool
 
 pytestmark = pytest.mark.anyio
 
