@@ -38,6 +38,7 @@ Header = tuple[bytes, bytes]
 _READ_HIGH_WATER = 256 * 1024  # buffered response bytes that pause reading
 _READ_LOW_WATER = 64 * 1024  # ... and resume it
 _JOINED_WRITE_LIMIT = 64 * 1024  # bodies up to this size go out with the head, in one write
+_MAX_HEAD_BYTES = 64 * 1024  # a response head (with any 1xx before it) larger than this fails
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -185,6 +186,7 @@ class Connection(asyncio.Protocol):
 
     def _reset(self) -> None:
         self.received = 0
+        self._head_bytes = 0
         self._bodyless = False
         self._close_after = False
         self._interim = False
@@ -224,6 +226,9 @@ class Connection(asyncio.Protocol):
                 self.close()
                 return
             self._fail(RemoteProtocolError(f"Malformed HTTP response: {error}"))
+            return
+        if self.received > _MAX_HEAD_BYTES and self._head is not None and not self._head.done():
+            self._head_too_large()  # one header still arriving: httptools buffers it whole
             return
         if self._buffered > _READ_HIGH_WATER and not self._reading_paused and not self.closed:
             self._reading_paused = True
@@ -266,14 +271,17 @@ class Connection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         if self._complete:
             raise RemoteProtocolError("The server sent a second response")
+        self._count_head(len(b"HTTP/1.1 200 \r\n\r\n"))  # the status line and the blank line
         self._headers = []
         self._reason = b""
         self._framed = False
 
     def on_status(self, status: bytes) -> None:
+        self._count_head(len(status))
         self._reason += status
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(b": \r\n") + len(value))
         if self._status:
             return  # a chunked body's trailer: the head was already handed over
         self._headers.append((name, value))
@@ -411,6 +419,17 @@ class Connection(asyncio.Protocol):
         if parser is None or not parser.should_keep_alive() or self._close_after:
             self.close()
         self._wake_body()
+
+    def _count_head(self, size: int) -> None:
+        # llhttp sets no limit on a head: without one, a server could grow it until the
+        # deadline. Heads, any 1xx before them and trailers count together.
+        self._head_bytes += size
+        if self._head_bytes > _MAX_HEAD_BYTES:
+            self._head_too_large()
+            raise RemoteProtocolError("stop parsing")  # the error above is what is reported
+
+    def _head_too_large(self) -> None:
+        self._fail(RemoteProtocolError(f"The response head exceeds {_MAX_HEAD_BYTES} bytes"))
 
     def _fail(self, error: HTTPError) -> None:
         if self._error is None:

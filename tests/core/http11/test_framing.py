@@ -149,6 +149,30 @@ async def test_a_malformed_response_is_a_protocol_error(pool: ConnectionPool, ra
     assert pool.idle_connections == 0
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 200 OK\r\nX-Huge: " + b"a" * (70 * 1024) + b"\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n" + b"X-Many: b\r\n" * 8000 + b"Content-Length: 0\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\n" * 4000 + b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    ],
+    ids=["one-huge-header", "many-headers", "endless-interim-responses"],
+)
+async def test_an_oversized_head_is_refused(pool: ConnectionPool, raw: bytes) -> None:
+    """llhttp sets no limit on a head; the client stops at 64 KiB instead of buffering on."""
+    async with RawServer(answer(raw)) as server:
+        with pytest.raises(RemoteProtocolError, match="head exceeds 65536 bytes"):
+            await fetch(pool, server.base_url)
+    assert pool.idle_connections == 0
+
+
+async def test_a_large_body_is_not_mistaken_for_a_large_head(pool: ConnectionPool) -> None:
+    body = b"x" * (200 * 1024)  # arrives in the same reads as the head
+    async with RawServer(answer(response_bytes(200, body=body))) as server:
+        reply = await fetch(pool, server.base_url)
+    assert reply.body == body
+
+
 @pytest.mark.parametrize("method", ["GET", "POST"])
 async def test_a_close_before_any_answer_is_a_protocol_error(
     pool: ConnectionPool, method: str
