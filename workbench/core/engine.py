@@ -6,6 +6,7 @@ import asyncio
 import logging
 import ssl
 import traceback
+from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol
 
@@ -26,7 +27,7 @@ from workbench.core._transport import (
 from workbench.core.accounts import Account, AccountDirectory, CredentialSource
 from workbench.core.catalog import App
 from workbench.core.errors import ProxyError, RuleError
-from workbench.core.events import EventBus
+from workbench.core.events import EventBus, ExchangeEvent
 from workbench.core.exchange import (
     DEFAULT_DEADLINE,
     BudgetSnapshot,
@@ -144,8 +145,8 @@ class ProxyEngine:
             raise
         except asyncio.CancelledError:
             # The caller gave up (GUI cancel, client gone): history still shows the attempt.
-            self.events.publish(
-                progress.event(
+            self._publish(
+                lambda: progress.event(
                     status=None, error_code="cancelled", error_message="The request was cancelled"
                 )
             )
@@ -161,8 +162,8 @@ class ProxyEngine:
             failure = ProxyError(500, "engine_error", "The proxy engine failed unexpectedly")
             self._publish_failure(progress, failure)
             raise failure from None
-        self.events.publish(
-            progress.event(
+        self._publish(
+            lambda: progress.event(
                 status=result.status,
                 response_headers=result.headers,
                 response_bytes=len(result.body),
@@ -288,10 +289,17 @@ class ProxyEngine:
         log.debug("%s %s -> %d in %.1f ms", method, progress.url, result.status, timings.total_ms)
         return result
 
+    def _publish(self, build: Callable[[], ExchangeEvent]) -> None:
+        # Building an event costs as much as some of the checks: none is built for nobody.
+        if self.events.has_listeners:
+            self.events.publish(build())
+
     def _publish_failure(self, progress: Progress, error: ProxyError) -> None:
         if progress.budget is None:
             progress.budget = self.budget.peek(progress.request.project_id)
-        self.events.publish(
-            progress.event(status=error.status, error_code=error.code, error_message=error.message)
+        self._publish(
+            lambda: progress.event(
+                status=error.status, error_code=error.code, error_message=error.message
+            )
         )
         log.debug("%r %r refused: %s", progress.request.method, progress.url, error.code)

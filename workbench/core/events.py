@@ -74,6 +74,11 @@ class EventBus:
 
         return unsubscribe
 
+    @property
+    def has_listeners(self) -> bool:
+        """Whether anyone listens: an event nobody would receive need not be built."""
+        return bool(self._listeners)
+
     def publish(self, event: ExchangeEvent) -> None:
         """Deliver ``event`` to every listener."""
         with self._lock:
