@@ -37,11 +37,11 @@ from bench._common import (
 )
 from workbench import eventloop
 from workbench.core.catalog import Catalog, parse_app
-from workbench.core.connections import Connections
 from workbench.core.engine import ProxyEngine
 from workbench.core.ratelimit import RateBudget
-from workbench.core.vault import open_vault
-from workbench.core.workspace import Workspace
+from workbench.core.store.connections import Connections
+from workbench.core.store.vault import open_vault
+from workbench.core.store.workspace import Workspace
 from workbench.server.runner import LocalServer
 
 TARGET_RATIO = 0.50

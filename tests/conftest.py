@@ -9,14 +9,14 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
-os.environ["PYTHON_KEYRING_BACKEND"] = "workbench.core.vault.MemoryKeyring"
+os.environ["PYTHON_KEYRING_BACKEND"] = "workbench.core.store.vault.MemoryKeyring"
 for _name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
     os.environ.pop(_name, None)
 
 import keyring  # noqa: E402  (after PYTHON_KEYRING_BACKEND is set)
 import pytest  # noqa: E402
 
-from workbench.core.vault import MemoryKeyring  # noqa: E402
+from workbench.core.store.vault import MemoryKeyring  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,6 @@ from workbench.core.injection import (
     mask_text,
     redact,
     render_template,
-    reserved_headers,
 )
 
 SECRET = "sk_test_51Habc/+=?&"
@@ -231,16 +230,6 @@ def test_credentials_that_cannot_be_a_header_value_are_refused(bad: str) -> None
         inject(app, f"{BASE}/", [], custom_fields={}, credentials={"k": bad})
     assert caught.value.code == "bad_credential"
     assert bad not in caught.value.message
-
-
-def test_reserved_headers() -> None:
-    app = app_with(
-        header("X-Api-Key", "{{credentials.k}}"),
-        header("x-api-key", "{{credentials.k}}"),
-        Injection("basic", username="{{credentials.k}}", password="x"),
-        Injection("query", name="key", template="{{credentials.k}}"),
-    )
-    assert reserved_headers(app) == ["X-Api-Key", "Authorization"]
 
 
 # --- redaction and masking -----------------------------------------------------------------

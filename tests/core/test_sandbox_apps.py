@@ -7,7 +7,7 @@ import pytest
 from workbench.core import rules
 from workbench.core.catalog import App, Catalog, app_to_dict, parse_app
 from workbench.core.errors import RuleError
-from workbench.core.injection import reserved_headers
+from workbench.core.rules import reserved_headers
 from workbench.sandbox.apps import SANDBOX_SLUGS, sandbox_app_dicts, sandbox_apps
 
 AUTHORITY = "127.0.0.1:8123"
@@ -56,7 +56,9 @@ def test_each_app_uses_a_different_injection_style(apps: dict[str, App]) -> None
             ("basic", None, None, "{{credentials.username}}", "{{credentials.password}}")
         ],
     }
-    assert [name.lower() for name in reserved_headers(apps["sandbox_keyheader"])] == ["x-api-key"]
+    assert [name.lower() for name in reserved_headers(apps["sandbox_keyheader"].injection)] == [
+        "x-api-key"
+    ]
 
 
 def test_one_static_base_and_one_account_specific_base(apps: dict[str, App]) -> None:

@@ -12,11 +12,11 @@ import pytest
 from tests.helpers.servers import RawRequest, RawServer, response_bytes
 from tests.helpers.workspace import make_connections, memory_vault, use_memory_keyring
 from workbench.core.catalog import parse_app
-from workbench.core.connections import Connections
 from workbench.core.engine import ProxyEngine
 from workbench.core.errors import RuleError
-from workbench.core.vault import Vault, open_vault
-from workbench.core.vaultfile import EncryptedFileKeyring
+from workbench.core.store.connections import Connections
+from workbench.core.store.vault import Vault, open_vault
+from workbench.core.store.vaultfile import EncryptedFileKeyring
 
 CANARY = "CANARY-sk-9f8e7d"
 MARKER = "visible-marker-tenant"  # a non-secret value: proves the scan reads the data

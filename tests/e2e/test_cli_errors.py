@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.cli import PASSPHRASE, prepare_secrets_file, run_cli
-from workbench.core.vault import PASSPHRASE_ENV, default_secrets_file
-from workbench.core.workspace import Workspace
+from workbench.core.store.vault import PASSPHRASE_ENV, default_secrets_file
+from workbench.core.store.workspace import Workspace
 
 ZENDESK = ("accounts", "add", "--user", "u1", "--app", "zendesk")
 SEND = ("send", "--user", "u", "--account", "apn_x", "GET", "/x")

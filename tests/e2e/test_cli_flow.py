@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.cli import file_vault, prepare_secrets_file, run_cli
-from workbench.core.workspace import Workspace
+from workbench.core.store.workspace import Workspace
 from workbench.sandbox.server import SandboxThread
 
 CANARY = "sk_CANARY_9f8e7d6c5b4a"

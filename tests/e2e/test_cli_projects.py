@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.helpers.cli import file_vault, prepare_secrets_file, run_cli
-from workbench.core.vault import client_secret_key
+from workbench.core.store.vault import client_secret_key
 
 
 def test_create_list_and_rotate_credentials(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tests.helpers.cli import CLI_TIMEOUT, PASSPHRASE, cli_env, file_vault, prepare_secrets_file
-from workbench.core.vault import PASSPHRASE_ENV
-from workbench.core.workspace import Workspace
+from workbench.core.store.vault import PASSPHRASE_ENV
+from workbench.core.store.workspace import Workspace
 
 PROMPT = re.compile(rb"(\(api_key\)|\(email\)|Passphrase for [^\n]*): $")
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.core.vault import PASSPHRASE_ENV, Vault, default_secrets_file, open_vault
-from workbench.core.vaultfile import EncryptedFileKeyring
+from workbench.core.store.vault import PASSPHRASE_ENV, Vault, default_secrets_file, open_vault
+from workbench.core.store.vaultfile import EncryptedFileKeyring
 
 CLI_TIMEOUT = 60.0  # seconds; a generous cap, never a timing assertion
 PASSPHRASE = "correct horse battery staple"

@@ -13,9 +13,15 @@ from tests.helpers.servers import (
     RawRequest,
     response_bytes,
 )
-from workbench.core._http11 import Header, ReadError, RemoteProtocolError, WriteError, parse_target
-from workbench.core._pool import ConnectionPool, Response
-from workbench.core.netguard import GuardedDialer
+from workbench.core.http.netguard import GuardedDialer
+from workbench.core.http.pool import ConnectionPool, Response
+from workbench.core.http.wire import (
+    Header,
+    ReadError,
+    RemoteProtocolError,
+    WriteError,
+    parse_target,
+)
 
 OK = response_bytes(200, body=b"ok")
 MiB = 1024 * 1024

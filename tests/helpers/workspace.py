@@ -14,9 +14,9 @@ import keyring
 import pytest
 
 from workbench.core.catalog import Catalog
-from workbench.core.connections import Connections
-from workbench.core.vault import MEMORY_REASON, MemoryKeyring, Vault
-from workbench.core.workspace import Project, Workspace
+from workbench.core.store.connections import Connections
+from workbench.core.store.vault import MEMORY_REASON, MemoryKeyring, Vault
+from workbench.core.store.workspace import Project, Workspace
 
 
 def use_memory_keyring() -> MemoryKeyring:

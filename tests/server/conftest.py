@@ -22,10 +22,10 @@ from pipedream import Pipedream
 from tests.helpers.workspace import memory_vault
 from workbench.core.accounts import Account
 from workbench.core.catalog import App, Catalog, parse_app
-from workbench.core.connections import Connections
 from workbench.core.engine import ProxyEngine
 from workbench.core.ratelimit import RateBudget
-from workbench.core.workspace import Workspace
+from workbench.core.store.connections import Connections
+from workbench.core.store.workspace import Workspace
 from workbench.sandbox.server import SandboxServer
 from workbench.server.runner import LocalServer
 

@@ -13,8 +13,8 @@ import pytest
 
 from tests.helpers.workspace import make_connections
 from workbench.core.catalog import Catalog
-from workbench.core.connections import Connections
 from workbench.core.engine import ProxyEngine
+from workbench.core.store.connections import Connections
 from workbench.server.runner import LocalServer, serve
 
 

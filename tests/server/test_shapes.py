@@ -11,7 +11,7 @@ from pipedream.types.external_user import ExternalUser as SdkUser
 
 from workbench.core.accounts import Account
 from workbench.core.catalog import Catalog
-from workbench.core.workspace import ExternalUser
+from workbench.core.store.workspace import ExternalUser
 from workbench.server.shapes import account_json, app_json, missing_app_json, user_json
 
 BUILTIN = Catalog.load_builtin()

@@ -27,7 +27,7 @@ from workbench.cli.exits import EXIT_CODES_HELP, CliError, Exit
 from workbench.cli.output import print_error
 from workbench.core.catalog import CatalogError
 from workbench.core.errors import ProxyError, RuleError
-from workbench.core.workspace import WorkspaceError
+from workbench.core.store.workspace import WorkspaceError
 
 DESCRIPTION = """\
 Call third-party APIs on behalf of your end users through the workbench's embedded,

@@ -80,7 +80,7 @@ def register(commands: Any) -> None:
 @uses_context
 async def add_account(args: argparse.Namespace, ctx: Context) -> int:
     """Validate, prompt for missing secrets, store, optionally verify, then print."""
-    from workbench.core.connections import check_custom_fields
+    from workbench.core.store.connections import check_custom_fields
 
     project = ctx.project(args.project)
     app = ctx.catalog.get(args.app)

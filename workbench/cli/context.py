@@ -20,14 +20,19 @@ from typing import TYPE_CHECKING
 from workbench.cli.exits import CliError
 from workbench.cli.output import print_warning
 from workbench.core.catalog import Catalog, CatalogError, parse_app
-from workbench.core.vault import PASSPHRASE_ENV, Vault, default_secrets_file, open_vault
-from workbench.core.workspace import Project, Workspace, WorkspaceError, default_workspace_path
+from workbench.core.store.vault import PASSPHRASE_ENV, Vault, default_secrets_file, open_vault
+from workbench.core.store.workspace import (
+    Project,
+    Workspace,
+    WorkspaceError,
+    default_workspace_path,
+)
 
 if TYPE_CHECKING:
     # Imported when first used: they pull in httpx, which commands that only read the
     # workspace (apps, projects list) do not need, and the CLI should start quickly.
-    from workbench.core.connections import Connections
     from workbench.core.engine import ProxyEngine
+    from workbench.core.store.connections import Connections
     from workbench.sandbox.demo import Demo
 
 Handler = Callable[[argparse.Namespace], Awaitable[int]]
@@ -77,7 +82,7 @@ class Context:
     def connections(self) -> Connections:
         """Workspace and vault kept in step (accounts, secrets, client credentials)."""
         if self._connections is None:
-            from workbench.core.connections import Connections
+            from workbench.core.store.connections import Connections
 
             self._connections = Connections(self.workspace, self.vault, self.catalog)
         return self._connections

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
 from workbench.core.accounts import Account
-from workbench.core.workspace import ExternalUser, Project
+from workbench.core.store.workspace import ExternalUser, Project
 
 # C0 controls (but tab and newline), DEL and C1 controls: an upstream body or header could
 # carry terminal escape sequences that rewrite what the user sees, so text shown on a

@@ -11,19 +11,6 @@ from types import TracebackType
 from typing import Protocol
 
 from workbench.core import rules
-from workbench.core._decoding import DecodingError
-from workbench.core._http11 import HTTPError, parse_target
-from workbench.core._pool import ConnectionPool
-from workbench.core._progress import Progress
-from workbench.core._transport import (
-    decode_headers,
-    default_ssl_context,
-    encode_headers,
-    outgoing_headers,
-    read_body,
-    relay_headers,
-    upstream_failure,
-)
 from workbench.core.accounts import Account, AccountDirectory, CredentialSource
 from workbench.core.catalog import App
 from workbench.core.errors import ProxyError, RuleError
@@ -34,8 +21,21 @@ from workbench.core.exchange import (
     ProxyRequest,
     ProxyResult,
 )
-from workbench.core.injection import Scrubber, inject, reserved_headers
-from workbench.core.netguard import AddressRefused, GuardedDialer, Resolver
+from workbench.core.http.decoding import DecodingError
+from workbench.core.http.netguard import AddressRefused, GuardedDialer, Resolver
+from workbench.core.http.pool import ConnectionPool
+from workbench.core.http.transport import (
+    decode_headers,
+    default_ssl_context,
+    encode_headers,
+    outgoing_headers,
+    read_body,
+    relay_headers,
+    upstream_failure,
+)
+from workbench.core.http.wire import HTTPError, parse_target
+from workbench.core.injection import Scrubber, inject
+from workbench.core.progress import Progress
 from workbench.core.ratelimit import RateBudget
 
 log = logging.getLogger(__name__)
@@ -179,7 +179,9 @@ class ProxyEngine:
         progress.allow_private = self.allow_private_networks or account.allow_private_network
         try:
             method = rules.check_method(request.method)
-            headers = rules.check_headers(request.headers, reserved=reserved_headers(app))
+            headers = rules.check_headers(
+                request.headers, reserved=rules.reserved_headers(app.injection)
+            )
             url = rules.resolve_target(
                 request.url,
                 base_proxy_target_url=app.connect.base_proxy_target_url,

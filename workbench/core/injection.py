@@ -18,7 +18,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 import httpx
 
-from workbench.core.catalog import App
+from workbench.core.catalog.model import App
 from workbench.core.errors import RuleError
 
 _PLACEHOLDER = re.compile(r"\{\{(credentials|custom_fields)\.([A-Za-z_][A-Za-z0-9_]*)\}\}")
@@ -123,20 +123,6 @@ def _parse_template(template: str) -> _Template:
     literals.append(template[end:])
     leftover = "".join(literals)
     return _Template(tuple(literals), tuple(slots), "{{" in leftover or "}}" in leftover)
-
-
-def reserved_headers(app: App) -> list[str]:
-    """Header names the app injects a value into (callers may not send them).
-
-    Pass the result to ``rules.check_headers(reserved=...)``.
-    """
-    names: dict[str, str] = {}
-    for spec in app.injection:
-        if spec.kind == "header" and spec.name:
-            names.setdefault(spec.name.lower(), spec.name)
-        elif spec.kind == "basic":
-            names.setdefault("authorization", "Authorization")
-    return list(names.values())
 
 
 def inject(

@@ -27,10 +27,10 @@ from types import MappingProxyType
 from typing import Any
 
 from workbench.core.catalog import Catalog
-from workbench.core.connections import Connections
 from workbench.core.engine import ProxyEngine
-from workbench.core.vault import Vault, open_vault
-from workbench.core.workspace import Workspace
+from workbench.core.store.connections import Connections
+from workbench.core.store.vault import Vault, open_vault
+from workbench.core.store.workspace import Workspace
 from workbench.sandbox.apps import sandbox_apps
 from workbench.sandbox.server import SandboxServer
 

@@ -21,8 +21,8 @@ from workbench.server.proxy import PROXY_METHODS, proxy
 from workbench.server.routing import Call, Handler, RawRouter, Route
 
 if TYPE_CHECKING:
-    from workbench.core.connections import Connections
     from workbench.core.engine import ProxyEngine
+    from workbench.core.store.connections import Connections
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from workbench.core.catalog import App, Catalog
 from workbench.server.auth import TokenStore
 
 if TYPE_CHECKING:
-    from workbench.core.connections import Connections
     from workbench.core.engine import ProxyEngine
+    from workbench.core.store.connections import Connections
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from workbench.server.auth import TokenStore
 from workbench.server.guards import DEFAULT_MAX_BODY_BYTES
 
 if TYPE_CHECKING:
-    from workbench.core.connections import Connections
     from workbench.core.engine import ProxyEngine
+    from workbench.core.store.connections import Connections
 
 
 def _check_loopback(host: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from workbench.core.accounts import Account
 from workbench.core.catalog import App, FieldSpec
-from workbench.core.workspace import ExternalUser
+from workbench.core.store.workspace import ExternalUser
 
 
 def _custom_field_json(spec: FieldSpec) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
 
-from workbench.core.workspace import ExternalUser
+from workbench.core.store.workspace import ExternalUser
 from workbench.server import params
 from workbench.server.context import ServerContext
 from workbench.server.errors import ApiError

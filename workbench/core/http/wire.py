@@ -1,0 +1,447 @@
+"""The engine's HTTP/1.1 wire: one connection as an asyncio protocol fed to httptools' llhttp.
+
+The engine sends one kind of request: a canonical URL the rules produced, headers they
+checked, a body held in memory, no proxy, no cookie, no redirect, one deadline around it
+all. httpx's client and httpcore on anyio spend more per request on generality the engine
+switches off than the whole REST server spends on everything else (``bench
+server_vs_direct``); this client (this module and the pool in ``pool``) does only what
+the engine needs:
+
+* HTTP/1.1 over TCP or TLS, one exchange at a time per connection; the pool keeps
+  connections alive per origin and never reuses one the server closed.
+* Every connection is opened by a :class:`GuardedDialer`: the address checked is the
+  address connected to. TLS verifies the name asked for, never the address.
+* No timeouts of its own: the caller bounds the exchange (the engine wraps it in one
+  ``asyncio.timeout``). A cancelled or failed exchange closes its connection.
+* Back-pressure both ways: a large request body waits for the socket to drain, and
+  reading pauses while more than :data:`_READ_HIGH_WATER` bytes wait to be consumed.
+* ``trace`` events for the phases it times, named as httpcore names them
+  (``connection.connect_tcp.started`` ...), for :class:`workbench.core.http.timing.PhaseRecorder`.
+
+Bodies arrive as sent (``Content-Encoding`` untouched: see ``decoding``). Failures are
+:class:`HTTPError` subclasses; :class:`AddressRefused` from the dialer passes through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import re
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, cast
+
+import httptools
+
+Trace = Callable[[str], None]
+Header = tuple[bytes, bytes]
+
+_READ_HIGH_WATER = 256 * 1024  # buffered response bytes that pause reading
+_READ_LOW_WATER = 64 * 1024  # ... and resume it
+_JOINED_WRITE_LIMIT = 64 * 1024  # bodies up to this size go out with the head, in one write
+_MAX_HEAD_BYTES = 64 * 1024  # a response head (with any 1xx before it) larger than this fails
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FORBIDDEN_IN_VALUE = re.compile(rb"[\r\n\x00]")
+_FORBIDDEN_IN_TARGET = re.compile(rb"[\x00-\x20\x7f-\xff]")
+_AUTHORITY = re.compile(r"([a-z0-9._-]+)(?::([0-9]{1,5}))?")
+
+
+class HTTPError(Exception):
+    """The exchange with the upstream failed."""
+
+
+class ConnectError(HTTPError):
+    """No connection: the name did not resolve, the connect or the TLS handshake failed."""
+
+
+class WriteError(HTTPError):
+    """The request could not be written (the connection closed under it)."""
+
+
+class ReadError(HTTPError):
+    """The connection failed while the response was awaited or read."""
+
+
+class RemoteProtocolError(HTTPError):
+    """The server broke HTTP/1.1: a malformed or truncated response, or one never sent."""
+
+
+class LocalProtocolError(HTTPError):
+    """The request itself cannot be written safely (CR, LF or NUL where they would split it)."""
+
+
+class Target(NamedTuple):
+    """Where a request goes: the origin, the ``Host`` value and the request target."""
+
+    scheme: str
+    host: str
+    port: int
+    authority: str  # the Host header: the host, and the port unless it is the default
+    target: str  # path and query, starting with "/"
+
+    @property
+    def origin(self) -> tuple[str, str, int]:
+        """What connections are pooled by."""
+        return self.scheme, self.host, self.port
+
+
+def parse_target(url: str) -> Target:
+    """Split a canonical ``http(s)://host[:port]/path?query`` URL (the rules' output).
+
+    Raises:
+        LocalProtocolError: anything else (the rules never produce it; refuse, not guess).
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme not in _DEFAULT_PORTS:
+        raise LocalProtocolError(f"Unsupported URL scheme in {url[:40]!r}")
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority, target = rest[:cut], rest[cut:]
+    match = _AUTHORITY.fullmatch(authority)
+    if match is None or not match.group(1):
+        raise LocalProtocolError(f"Unsupported host in {url[:40]!r}")
+    port = int(match.group(2)) if match.group(2) else _DEFAULT_PORTS[scheme]
+    if not 0 < port < 65536:
+        raise LocalProtocolError(f"Invalid port in {url[:40]!r}")
+    if not target.startswith("/"):
+        target = "/" + target
+    return Target(scheme, match.group(1), port, authority, target)
+
+
+def request_head(method: str, target: Target, headers: Sequence[Header]) -> bytes:
+    """The request line and header block, refusing anything that could split the request.
+
+    ``headers`` go out in order, as given; nothing is added (the caller sets ``Host`` and
+    ``Content-Length``).
+
+    Raises:
+        LocalProtocolError: a method or header name that is not a token, a target with
+            spaces or control characters, or a value with CR, LF or NUL.
+    """
+    verb = method.encode("ascii", "replace")
+    # Any non-ASCII character becomes bytes the check below refuses (ASCII "replace"
+    # would turn it into "?", which starts a query).
+    path = target.target.encode("utf-8")
+    if not _TOKEN.fullmatch(verb):
+        raise LocalProtocolError(f"Invalid method {method!r}")
+    if _FORBIDDEN_IN_TARGET.search(path):
+        raise LocalProtocolError("Invalid characters in the request target")
+    lines = [b"%s %s HTTP/1.1" % (verb, path)]
+    for name, value in headers:
+        if not _TOKEN.fullmatch(name):
+            raise LocalProtocolError(f"Invalid header name {name!r}")
+        if _FORBIDDEN_IN_VALUE.search(value):
+            raise LocalProtocolError(f"Invalid value for header {name.decode('ascii')}")
+        lines.append(b"%s: %s" % (name, value))
+    lines.append(b"\r\n")
+    return b"\r\n".join(lines)
+
+
+def wants_close(headers: Sequence[Header]) -> bool:
+    return any(
+        token.strip().lower() == b"close"
+        for name, value in headers
+        if name.lower() == b"connection"
+        for token in value.split(b",")
+    )
+
+
+class Phase:
+    """Reports a phase to a ``trace`` callback: ``NAME.started``, then ``.complete``/``.failed``."""
+
+    __slots__ = ("_name", "_trace")
+
+    def __init__(self, trace: Trace | None, name: str) -> None:
+        self._trace = trace
+        self._name = name
+
+    def __enter__(self) -> None:
+        if self._trace is not None:
+            self._trace(f"{self._name}.started")
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if self._trace is not None:
+            self._trace(f"{self._name}.{'complete' if exc_type is None else 'failed'}")
+
+
+class Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection: an asyncio protocol that runs one exchange at a time.
+
+    Between exchanges the connection is idle and has no parser; bytes arriving then are a
+    protocol error, and the connection is closed rather than reused.
+    """
+
+    def __init__(self, origin: tuple[str, str, int]) -> None:
+        self.origin = origin
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.idle_since = 0.0
+        self.reusable = False
+        self.received = 0  # bytes of this exchange's response off the wire, head included
+        self._loop = asyncio.get_running_loop()
+        self._parser: httptools.HttpResponseParser | None = None
+        self._write_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.received = 0
+        self._head_bytes = 0
+        self._bodyless = False
+        self._close_after = False
+        self._interim = False
+        self._framed = False
+        self._status = 0
+        self._reason = b""
+        self._headers: list[Header] = []
+        self._head: asyncio.Future[None] | None = None
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._buffered = 0
+        self._reading_paused = False
+        self._body_waiter: asyncio.Future[None] | None = None
+        self._complete = False
+        self._error: HTTPError | None = None
+
+    # asyncio.Protocol -------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # A stream transport, though not always an asyncio.Transport subclass (uvloop's).
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        parser = self._parser
+        if parser is None:
+            self._fail(RemoteProtocolError("The server sent data without a request"))
+            return
+        self.received += len(data)
+        try:
+            parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._close_after = True  # 101: the head is all the engine relays
+            self._finish_message()
+        except httptools.HttpParserError as error:
+            if self._complete:
+                # Bytes after the whole response: it stands, but the connection is out of
+                # step with its requests and must not carry another one.
+                self.close()
+                return
+            self._fail(RemoteProtocolError(f"Malformed HTTP response: {error}"))
+            return
+        if self.received > _MAX_HEAD_BYTES and self._head is not None and not self._head.done():
+            self._head_too_large()  # one header still arriving: httptools buffers it whole
+            return
+        if self._buffered > _READ_HIGH_WATER and not self._reading_paused and not self.closed:
+            self._reading_paused = True
+            assert self.transport is not None
+            self.transport.pause_reading()
+
+    def eof_received(self) -> bool | None:
+        return None  # half-closed is closed: the transport closes, connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.reusable = False
+        if self._parser is not None and not self._complete and self._error is None:
+            head_arrived = self._head is not None and self._head.done()
+            if head_arrived and not self._framed:
+                self._finish_message()  # no length and not chunked: the body ends at close
+            elif exc is not None:
+                self._fail(ReadError(str(exc) or type(exc).__name__))
+            elif head_arrived:
+                self._fail(RemoteProtocolError("The server closed the connection mid-body"))
+            else:
+                self._fail(
+                    RemoteProtocolError("The server closed the connection without answering")
+                )
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(WriteError(str(exc) if exc else "The connection closed"))
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # httptools callbacks ----------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self._complete:
+            raise RemoteProtocolError("The server sent a second response")
+        self._count_head(len(b"HTTP/1.1 200 \r\n\r\n"))  # the status line and the blank line
+        self._headers = []
+        self._reason = b""
+        self._framed = False
+
+    def on_status(self, status: bytes) -> None:
+        self._count_head(len(status))
+        self._reason += status
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(b": \r\n") + len(value))
+        if self._status:
+            return  # a chunked body's trailer: the head was already handed over
+        self._headers.append((name, value))
+        lowered = name.lower()
+        if lowered == b"content-length" or lowered == b"transfer-encoding":
+            self._framed = True
+
+    def on_headers_complete(self) -> None:
+        assert self._parser is not None
+        assert self._head is not None
+        status = self._parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            self._interim = True  # 100 Continue, 103 Early Hints: the real answer follows
+            return
+        self._status = status
+        if not self._head.done():
+            self._head.set_result(None)
+        if self._bodyless:
+            # A HEAD answer announces a length it does not send; llhttp cannot be told so,
+            # so the exchange ends here and the parser is retired with it.
+            self._finish_message()
+
+    def on_body(self, body: bytes) -> None:
+        if self._complete:
+            return
+        self._chunks.append(body)
+        self._buffered += len(body)
+        self._wake_body()
+
+    def on_message_complete(self) -> None:
+        if self._interim:
+            self._interim = False
+            return
+        self._finish_message()
+
+    # the exchange -----------------------------------------------------------------------
+
+    async def send(
+        self, head: bytes, body: bytes, *, bodyless: bool, close: bool, trace: Trace | None
+    ) -> None:
+        """Write the request, waiting while the socket's buffer is full."""
+        self._reset()
+        self._bodyless = bodyless
+        self._close_after = close
+        self._head = self._loop.create_future()
+        self._parser = httptools.HttpResponseParser(self)
+        try:
+            with Phase(trace, "http11.send_request_headers"):
+                if len(body) <= _JOINED_WRITE_LIMIT:
+                    self._write(head + body)
+                    body = b""
+                else:
+                    self._write(head)
+                await self._drain()
+            if body:
+                with Phase(trace, "http11.send_request_body"):
+                    self._write(body)
+                    await self._drain()
+        except WriteError:
+            if self._head.done() and self._error is None:
+                return  # answered before the body was all sent (a 413): relay that answer
+            if self._error is not None:
+                raise self._error from None
+            raise
+
+    async def receive_head(self) -> tuple[int, bytes, list[Header]]:
+        """Wait for the response head: ``(status, reason, headers)``."""
+        assert self._head is not None
+        if self._error is not None:
+            raise self._error
+        await self._head
+        return self._status, self._reason, self._headers
+
+    async def next_chunk(self) -> bytes:
+        """The next piece of the body as it arrived; ``b""`` once the body is complete."""
+        while True:
+            if self._chunks:
+                chunk = self._chunks.popleft()
+                self._buffered -= len(chunk)
+                if self._reading_paused and self._buffered <= _READ_LOW_WATER and not self.closed:
+                    self._reading_paused = False
+                    assert self.transport is not None
+                    self.transport.resume_reading()
+                return chunk
+            if self._error is not None:
+                raise self._error
+            if self._complete:
+                return b""
+            self._body_waiter = self._loop.create_future()
+            try:
+                await self._body_waiter
+            finally:
+                self._body_waiter = None
+
+    def finish(self) -> None:
+        """End the exchange: the connection stays reusable only if it is fully spent."""
+        self.reusable = self._complete and self._error is None and not self.closed
+        self._parser = None
+        if not self.reusable:
+            self.close()
+        elif self._reading_paused:
+            # Unread body chunks go with this exchange; the next one must be heard.
+            self._reading_paused = False
+            assert self.transport is not None
+            self.transport.resume_reading()
+
+    def close(self) -> None:
+        """Close now, whatever is in flight."""
+        self.reusable = False
+        if self.transport is not None and not self.closed:
+            self.closed = True
+            # Not close(): that keeps the socket open until unsent request bytes drain,
+            # for as long as a stalled server likes.
+            self.transport.abort()
+
+    def _write(self, data: bytes) -> None:
+        if self.closed:
+            raise WriteError("The server closed the connection")
+        assert self.transport is not None
+        self.transport.write(data)
+
+    async def _drain(self) -> None:
+        if self._write_paused and not self.closed:
+            self._drain_waiter = self._loop.create_future()
+            try:
+                await self._drain_waiter
+            finally:
+                self._drain_waiter = None
+
+    def _finish_message(self) -> None:
+        if self._complete:
+            return
+        self._complete = True
+        parser = self._parser
+        if parser is None or not parser.should_keep_alive() or self._close_after:
+            self.close()
+        self._wake_body()
+
+    def _count_head(self, size: int) -> None:
+        # llhttp sets no limit on a head: without one, a server could grow it until the
+        # deadline. Heads, any 1xx before them and trailers count together.
+        self._head_bytes += size
+        if self._head_bytes > _MAX_HEAD_BYTES:
+            self._head_too_large()
+            raise RemoteProtocolError("stop parsing")  # the error above is what is reported
+
+    def _head_too_large(self) -> None:
+        self._fail(RemoteProtocolError(f"The response head exceeds {_MAX_HEAD_BYTES} bytes"))
+
+    def _fail(self, error: HTTPError) -> None:
+        if self._error is None:
+            self._error = error
+        head = self._head
+        if head is not None and not head.done():
+            head.set_exception(error)
+            head.exception()  # marked retrieved: receive_head raises self._error itself
+        self._wake_body()
+        self.close()
+
+    def _wake_body(self) -> None:
+        waiter = self._body_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
