@@ -1,0 +1,1 @@
+"""Dialogs of the main window; opened with ``open()``, never ``exec()``."""
