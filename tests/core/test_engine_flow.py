@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.core.conftest import ACCOUNT, CANARY, PROJECT, USER, HarnessFactory, make_app
-from tests.helpers.servers import RawRequest, RawServer, respond, stall_after_headers
+from tests.helpers.servers import RawRequest, RawServer, respond, stall_after_headers, trickle
 from workbench.core.accounts import Account, InMemoryAccounts
 from workbench.core.engine import ProxyEngine
 from workbench.core.errors import ProxyError
@@ -320,3 +320,16 @@ async def test_unexpected_failure_is_a_clean_500(
     assert "RuntimeError" in caplog.text
     assert "credentials" in caplog.text  # where it happened
     assert CANARY not in caplog.text
+
+
+async def test_on_received_reports_the_body_as_it_arrives(harness_factory: HarnessFactory) -> None:
+    async with RawServer(trickle(total=40, interval=0.002)) as server:
+        harness = await harness_factory(make_app(server.authority))
+        seen: list[tuple[int, int | None]] = []
+        result = await harness.engine.send(
+            harness.request("/drip"), on_received=lambda got, total: seen.append((got, total))
+        )
+    assert len(result.body) == 40
+    assert len(seen) > 1  # several pieces, each reported
+    assert [got for got, _ in seen] == sorted(got for got, _ in seen)
+    assert seen[-1] == (40, 40)

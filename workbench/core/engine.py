@@ -6,7 +6,7 @@ import asyncio
 import logging
 import ssl
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Protocol
 
@@ -39,6 +39,9 @@ from workbench.core.progress import Progress
 from workbench.core.ratelimit import RateBudget
 
 log = logging.getLogger(__name__)
+
+# ``on_received(bytes_so_far, expected_total_or_None)``: how much of the body has arrived.
+ReceivedCallback = Callable[[int, int | None], None]
 
 
 class AppLookup(Protocol):
@@ -127,8 +130,16 @@ class ProxyEngine:
         """The project's rate budget now, without spending any of it."""
         return self.budget.peek(project_id)
 
-    async def send(self, request: ProxyRequest) -> ProxyResult:
+    async def send(
+        self, request: ProxyRequest, *, on_received: ReceivedCallback | None = None
+    ) -> ProxyResult:
         """Send ``request`` upstream with the account's credentials.
+
+        Args:
+            request: what to send, for whom.
+            on_received: called in the engine's thread as the response body arrives, with
+                the bytes received so far and the ``Content-Length`` when the upstream sent
+                one (a window shows the progress of a slow or large response).
 
         Returns:
             The upstream's answer, whatever its status (a 4xx/5xx from upstream is a result).
@@ -139,7 +150,7 @@ class ProxyEngine:
         """
         progress = Progress.start(request)
         try:
-            result = await self._send(progress)
+            result = await self._send(progress, on_received)
         except ProxyError as error:
             self._publish_failure(progress, error)
             raise
@@ -172,7 +183,7 @@ class ProxyEngine:
         )
         return result
 
-    async def _send(self, progress: Progress) -> ProxyResult:
+    async def _send(self, progress: Progress, on_received: ReceivedCallback | None) -> ProxyResult:
         request = progress.request
         account, app = self._account_and_app(request)
         progress.app_slug = app.name_slug
@@ -205,7 +216,9 @@ class ProxyEngine:
             raise ProxyError.from_rule(error) from None
         scrubber = progress.scrubber = Scrubber(injected.secrets)
         progress.url = scrubber.mask(injected.url)
-        return await self._exchange(progress, method, injected.url, injected.headers, deadline)
+        return await self._exchange(
+            progress, method, injected.url, injected.headers, deadline, on_received
+        )
 
     def _account_and_app(self, request: ProxyRequest) -> tuple[Account, App]:
         account = self._accounts.find_account(request.account_id)
@@ -244,6 +257,7 @@ class ProxyEngine:
         url: str,
         headers: list[tuple[str, str]],
         deadline: float,
+        on_received: ReceivedCallback | None = None,
     ) -> ProxyResult:
         request, recorder, scrubber = progress.request, progress.recorder, progress.scrubber
         pool = self._pools[not progress.allow_private]
@@ -261,7 +275,10 @@ class ProxyEngine:
                     try:
                         recorder.mark_headers()
                         data, decoded = await read_body(
-                            response, limit=self.max_response_bytes, host=host
+                            response,
+                            limit=self.max_response_bytes,
+                            host=host,
+                            on_chunk=_received_counter(response.headers, on_received),
                         )
                     finally:
                         response.close()
@@ -305,3 +322,21 @@ class ProxyEngine:
             )
         )
         log.debug("%r %r refused: %s", progress.request.method, progress.url, error.code)
+
+
+def _received_counter(
+    headers: Sequence[tuple[bytes, bytes]], on_received: ReceivedCallback | None
+) -> Callable[[int], None] | None:
+    """A per-chunk callback that reports the running total to ``on_received``."""
+    if on_received is None:
+        return None
+    expected = next((value for name, value in headers if name.lower() == b"content-length"), None)
+    total = int(expected) if expected is not None and expected.isdigit() else None
+    received = 0
+
+    def on_chunk(size: int) -> None:
+        nonlocal received
+        received += size
+        on_received(received, total)
+
+    return on_chunk

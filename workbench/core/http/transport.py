@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import httpx
 
@@ -72,8 +72,17 @@ def decode_headers(headers: Sequence[Header]) -> list[tuple[str, str]]:
     return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
 
 
-async def read_body(response: Response, *, limit: int, host: str) -> tuple[bytes, bool]:
+async def read_body(
+    response: Response,
+    *,
+    limit: int,
+    host: str,
+    on_chunk: Callable[[int], None] | None = None,
+) -> tuple[bytes, bool]:
     """The response body, decoded when every coding it names is known, and whether it was.
+
+    ``on_chunk`` is called with the size of every chunk read from the wire (before
+    decoding), so a front door can show how much of a slow or large body has arrived.
 
     Raises:
         ProxyError: 502 ``response_too_large`` past ``limit`` decoded bytes.
@@ -84,6 +93,8 @@ async def read_body(response: Response, *, limit: int, host: str) -> tuple[bytes
     size = 0
     try:
         async for chunk in response.chunks():
+            if on_chunk is not None:
+                on_chunk(len(chunk))
             data = chunk if decoder is None else decoder.decode(chunk, limit - size)
             size += len(data)
             if size > limit:
