@@ -86,5 +86,5 @@ def test_hex_rows_map_columns_to_bytes() -> None:
     assert rows.spans_of_bytes(0, 6, 10) == [(28, 40), (67, 71)]
     assert rows.spans_of_bytes(1, 6, 10) == []
     assert rows.text_between((0, 10), (0, 15)) == "00 01"
-    assert rows.text_between((0, 70), (1, 8)) == "...|\n00000010"
+    assert rows.text_between((0, 70), (1, 8)) == ".......|\n00000010"
     assert rows.plain_text().count("\n") == 2
