@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,9 +11,8 @@ from workbench.ui.textwork import index_rows
 
 
 @pytest.fixture(autouse=True)
-def _no_leaked_windows() -> Iterator[None]:
+def _no_leaked_windows() -> None:
     """Overrides the ui conftest's guard, which needs a QApplication: these tests have none."""
-    yield
 
 
 def _text_rows(data: bytes, max_cols: int = 8) -> TextRows:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -14,9 +13,8 @@ from workbench.ui.textsearch import compile_needle, find_all, match_end
 
 
 @pytest.fixture(autouse=True)
-def _no_leaked_windows() -> Iterator[None]:
+def _no_leaked_windows() -> None:
     """Overrides the ui conftest's guard, which needs a QApplication: these tests have none."""
-    yield
 
 
 def _starts(data: bytes, text: str, case_sensitive: bool = False) -> list[int]:

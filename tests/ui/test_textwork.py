@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from itertools import pairwise
 
 import pytest
 from hypothesis import example, given, settings
@@ -27,9 +27,8 @@ from workbench.ui.textwork import (
 
 
 @pytest.fixture(autouse=True)
-def _no_leaked_windows() -> Iterator[None]:
+def _no_leaked_windows() -> None:
     """Overrides the ui conftest's guard, which needs a QApplication: these tests have none."""
-    yield
 
 
 def test_textwork_imports_no_qt() -> None:
@@ -50,8 +49,9 @@ json_values = st.recursive(
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(max_size=8), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
     max_leaves=30,
 )
 
@@ -158,7 +158,7 @@ def _check_rows(data: bytes, max_cols: int) -> list[bytes]:
     if data:
         assert starts[-1] < len(data)
     bounds = [*starts, len(data)]
-    rows = [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    rows = [data[a:b] for a, b in pairwise(bounds)]
     assert b"".join(rows) == data, "every byte exactly once"
     for row in rows:
         body = row[:-1] if row.endswith(b"\n") else row
@@ -263,7 +263,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(20)
     [
         ("application/json", b'{"a":1}', "json"),
         ("application/problem+json; charset=utf-8", b"{}", "json"),
-        (None, b'  [1, 2]', "json"),
+        (None, b"  [1, 2]", "json"),
         ("text/plain", b'{"looks": "like json"}', "json"),
         ("text/html", b"<html>{</html>", "text"),
         ("text/plain", "grüße\n".encode(), "text"),
@@ -296,7 +296,7 @@ def test_sniff_kind(content_type: str | None, data: bytes, kind: str) -> None:
 def test_hex_rows_show_offset_two_groups_and_ascii() -> None:
     data = b'{"ok":true}\n\x00\x01\xff' + bytes(range(0x41, 0x45))
     assert hex_row(data, 0) == (
-        "00000000  7b 22 6f 6b 22 3a 74 72  75 65 7d 0a 00 01 ff 41  |{\"ok\":true}....A|"
+        '00000000  7b 22 6f 6b 22 3a 74 72  75 65 7d 0a 00 01 ff 41  |{"ok":true}....A|'
     )
     assert hex_row(data, 1) == "00000010  42 43 44" + " " * 42 + "|BCD|"
     assert hex_row(b"", 0) == "00000000" + " " * 52 + "||"
@@ -325,7 +325,7 @@ def test_hex_offsets_grow_past_eight_digits() -> None:
         ('{\n  "a": 1\n  "b": 2\n}', (3, 3, "Expecting ',' delimiter.")),
         ("[1, 2", (1, 6, "Expecting ',' delimiter.")),
         ('{"a": NaN}', (1, 7, "NaN is not valid JSON.")),
-        ('[1,\n -Infinity]', (2, 2, "-Infinity is not valid JSON.")),
+        ("[1,\n -Infinity]", (2, 2, "-Infinity is not valid JSON.")),
         ('{"a": 1} x', (1, 10, "Extra data.")),
     ],
 )
@@ -340,3 +340,15 @@ def test_human_size() -> None:
         "256 KiB",
         "20.0 MB",
     ]
+
+
+def test_text_in_other_charsets_becomes_utf8() -> None:
+    assert textwork.charset_of('text/plain; charset="ISO-8859-1"') == "ISO-8859-1"
+    assert textwork.charset_of("application/json") is None
+    latin = "grüße".encode("latin-1")
+    assert textwork.to_utf8(latin, "iso-8859-1") == "grüße".encode()
+    assert textwork.to_utf8(latin, None) is latin
+    assert textwork.to_utf8(latin, "no-such-charset") is latin
+    assert textwork.to_utf8(b"abc", "us-ascii") == b"abc"
+    wide = "ü€".encode("utf-16")
+    assert textwork.to_utf8(wide, "utf-16") == "ü€".encode()

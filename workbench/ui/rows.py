@@ -8,8 +8,10 @@ painting works on rows. Nothing here touches more than the rows asked for, excep
 
 from __future__ import annotations
 
+import re
 from array import array
 from bisect import bisect_right
+from itertools import pairwise
 
 from workbench.ui.textwork import (
     HEX_ASCII_COLUMN,
@@ -44,7 +46,7 @@ class TextRows:
         self.starts = starts
         if widest is None:
             bounds = [*starts, len(data)]
-            widest = max((b - a for a, b in zip(bounds, bounds[1:], strict=False)), default=0)
+            widest = max((b - a for a, b in pairwise(bounds)), default=0)
         self.widest = widest
 
     @property
@@ -177,8 +179,71 @@ class HexRows:
         return "\n".join(lines)
 
     def plain_text(self) -> str:
-        """The whole dump, one row a line."""
-        return "\n".join(hex_row(self.data, row) for row in range(self.count))
+        """The whole dump, one row a line (joined in batches: one join per 4096 rows)."""
+        batches = [
+            "\n".join(
+                [hex_row(self.data, row) for row in range(first, min(first + 4096, self.count))]
+            )
+            for first in range(0, self.count, 4096)
+        ]
+        return "\n".join(batches)
 
 
 RowSource = TextRows | HexRows
+Position = tuple[int, int]
+_WORD = re.compile(r"\w+")
+
+
+def move(source: RowSource, pos: Position, motion: str, page: int = 1) -> Position:
+    """Where a caret at ``pos`` goes for a keyboard motion.
+
+    Args:
+        source: the rows.
+        pos: (row, column) of the caret.
+        motion: ``left``, ``right``, ``up``, ``down``, ``page_up``, ``page_down``,
+            ``line_start``, ``line_end``, ``doc_start``, ``doc_end``, ``word_left`` or
+            ``word_right``.
+        page: rows per page.
+
+    Returns:
+        The new (row, column), always inside the text.
+    """
+    count = source.count
+    if not count:
+        return 0, 0
+    row, col = min(pos[0], count - 1), pos[1]
+    length = len(source.raw(row))
+    if motion == "left":
+        return (row, col - 1) if col > 0 else (row - 1, len(source.raw(row - 1))) if row else pos
+    if motion == "right":
+        return (row, col + 1) if col < length else (row + 1, 0) if row + 1 < count else pos
+    rows = {"up": -1, "down": 1, "page_up": -page, "page_down": page}
+    if motion in rows:
+        row = min(max(row + rows[motion], 0), count - 1)
+        return row, min(col, len(source.raw(row)))
+    if motion == "line_start":
+        return row, 0
+    if motion == "line_end":
+        return row, length
+    if motion == "doc_start":
+        return 0, 0
+    if motion == "doc_end":
+        return count - 1, len(source.raw(count - 1))
+    if motion == "word_right":
+        word = _WORD.search(source.raw(row), col)
+        return (row, word.end()) if word else move(source, (row, length), "right")
+    if motion == "word_left":
+        starts = [m.start() for m in _WORD.finditer(source.raw(row)) if m.start() < col]
+        return (row, starts[-1]) if starts else move(source, (row, 0), "left")
+    raise ValueError(f"unknown motion {motion!r}")
+
+
+def word_at(source: RowSource, pos: Position) -> tuple[Position, Position]:
+    """The word (a run of letters, digits and underscores) at ``pos``, or just ``pos``."""
+    row, col = pos
+    if not source.count:
+        return pos, pos
+    for word in _WORD.finditer(source.raw(row)):
+        if word.start() <= col <= word.end():
+            return (row, word.start()), (row, word.end())
+    return pos, pos

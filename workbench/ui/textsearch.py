@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from array import array
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from workbench.ui.textwork import Progress
@@ -94,3 +95,56 @@ def match_end(data: bytes, needle: Needle, start: int) -> int:
     """Where the match of ``needle`` that starts at ``start`` ends."""
     match = needle.pattern.match(data, start)
     return start if match is None else match.end()
+
+
+class MatchIndex:
+    """The matches of one needle in one text, and which of them is current.
+
+    Attributes:
+        needle: what was searched for.
+        starts: the start offset of every match, in order.
+        truncated: whether the search stopped at :data:`MATCH_LIMIT`.
+        current: the index of the current match in ``starts``, or -1.
+    """
+
+    def __init__(self, needle: Needle, starts: array[int], truncated: bool) -> None:
+        self.needle = needle
+        self.starts = starts
+        self.truncated = truncated
+        self.current = -1
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def step(self, origin: int, forward: bool, inclusive: bool) -> int:
+        """Make the next (or previous) match current and return its index (-1: none).
+
+        Args:
+            origin: the byte offset to search from when no match is current yet, or when
+                ``inclusive`` (a new needle searches from where the last match started).
+            forward: towards the end of the text; the search wraps around either way.
+            inclusive: a match starting exactly at ``origin`` counts.
+        """
+        count = len(self.starts)
+        if not count:
+            self.current = -1
+        elif self.current >= 0 and not inclusive:
+            self.current = (self.current + (1 if forward else -1)) % count
+        elif forward:
+            index = (bisect_left if inclusive else bisect_right)(self.starts, origin)
+            self.current = index % count
+        else:
+            index = (bisect_right if inclusive else bisect_left)(self.starts, origin) - 1
+            self.current = index % count
+        return self.current
+
+    def span(self, data: bytes, index: int) -> tuple[int, int]:
+        """The byte range of match ``index``."""
+        start = self.starts[index]
+        return start, match_end(data, self.needle, start)
+
+    def within(self, data: bytes, low: int, high: int, most: int = 4096) -> list[tuple[int, int]]:
+        """The byte ranges of (at most ``most``) matches that overlap ``low:high``."""
+        first = bisect_left(self.starts, max(0, low - self.needle.longest + 1))
+        last = min(bisect_left(self.starts, high), first + most)
+        return [self.span(data, index) for index in range(first, last)]

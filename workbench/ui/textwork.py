@@ -14,6 +14,7 @@ supersedes the job).
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from array import array
@@ -255,8 +256,8 @@ def json_string_state(data: bytes, start: int, end: int, in_string: bool = False
             return True
         pos = rest.end()
     last = None
-    for last in _STRING_STATE.finditer(data, pos, end):
-        pass
+    for match in _STRING_STATE.finditer(data, pos, end):
+        last = match
     return last is not None and last.group(1) is None
 
 
@@ -337,6 +338,38 @@ def _looks_binary(head: bytes) -> bool:
         # A multi-byte character cut short by the 8 KiB window is still text.
         return error.reason != "unexpected end of data"
     return False
+
+
+_CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]+)', re.IGNORECASE)
+_TRANSCODE_CHUNK = 1 << 20
+
+
+def charset_of(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type, if any."""
+    match = _CHARSET.search(content_type or "")
+    return match.group(1) if match else None
+
+
+def to_utf8(data: bytes, charset: str | None, progress: Progress | None = None) -> bytes:
+    """A text body as UTF-8, for the viewer (which draws UTF-8).
+
+    Bodies in UTF-8, ASCII, an unknown charset or none are returned as they are (bytes that
+    are not UTF-8 then show as U+FFFD); others are decoded 1 MiB at a time.
+    """
+    try:
+        name = codecs.lookup(charset).name if charset else "utf-8"
+    except LookupError:
+        name = "utf-8"
+    if name in ("utf-8", "ascii"):
+        return data
+    decoder = codecs.getincrementaldecoder(name)(errors="replace")
+    out = []
+    for start in range(0, len(data), _TRANSCODE_CHUNK):
+        end = start + _TRANSCODE_CHUNK
+        out.append(decoder.decode(data[start:end], final=end >= len(data)).encode())
+        if progress is not None:
+            progress(min(end, len(data)), len(data))
+    return b"".join(out)
 
 
 # --- hex dump ------------------------------------------------------------------------------
