@@ -104,8 +104,10 @@ class BodyWorker(QObject):
         went stale or raised (then ``failed`` is emitted instead).
 
         Returns:
-            The job's id.
+            The job's id (0 when the worker was shut down: the job never runs).
         """
+        if self._jobs.closed:
+            return 0
         self.supersede(channel)
         generation = self.generation(channel)
         job = next(self._ids)
