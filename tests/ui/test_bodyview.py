@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from workbench.ui.textwork import human_size, reindent_json
+from workbench.ui.widgets import bodyview
 from workbench.ui.widgets.bodyview import GATE_BYTES, PREVIEW_BYTES, BodyView
 from workbench.ui.widgets.bodyworker import BodyWorker
 from workbench.ui.widgets.textviewer import ROW_COLS
@@ -180,6 +181,37 @@ def test_a_long_single_line_is_shown_in_rows(view: BodyView, qtbot: QtBot) -> No
     assert view.viewer.toPlainText().encode() == reindent_json(body)
     view.viewer.verticalScrollBar().setValue(view.viewer.row_count() // 2)
     view.grab()
+
+
+def test_the_start_shows_first_and_the_whole_body_keeps_the_place(
+    view: BodyView, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = big_json(GATE_BYTES // 2)  # not gated, yet seconds to format on a slow machine
+    release = threading.Event()
+    prepare = bodyview._prepare
+
+    def slow_prepare(source: bytes, key: tuple[str, bool], *args: object) -> object:
+        if not key[1]:  # the whole body waits until the test has looked at the start
+            release.wait(10)
+        return prepare(source, key, *args)
+
+    monkeypatch.setattr(bodyview, "_prepare", slow_prepare)
+    shown: list[str] = []
+    view.body_shown.connect(shown.append)
+    view.show_body(body, "application/json")
+    qtbot.waitUntil(lambda: view.viewer.row_count() > 0)
+    assert not shown
+    assert view.status_text().startswith("Formatting…")
+    start = view.viewer.toPlainText()
+    view.viewer.verticalScrollBar().setValue(100)
+    view.viewer.select((101, 2), (102, 4))
+    with qtbot.waitSignal(view.body_shown):
+        release.set()
+    whole = view.viewer.toPlainText()
+    assert whole == reindent_json(body).decode()
+    assert whole.startswith(start)
+    assert view.viewer.verticalScrollBar().value() == 100
+    assert view.viewer.selection() == ((101, 2), (102, 4))
 
 
 def test_progress_is_reported_while_formatting(view: BodyView, qtbot: QtBot) -> None:

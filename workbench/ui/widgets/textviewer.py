@@ -85,6 +85,7 @@ class TextViewer(ViewerInput, QAbstractScrollArea):
         widest: int | None = None,
         *,
         highlight_json: bool = False,
+        keep_view: bool = False,
     ) -> None:
         """Show UTF-8 text laid out by :func:`workbench.ui.textwork.index_rows`.
 
@@ -93,8 +94,19 @@ class TextViewer(ViewerInput, QAbstractScrollArea):
             starts: its row start offsets.
             widest: its widest row in bytes (found from ``starts`` when not given).
             highlight_json: colour the visible rows as JSON.
+            keep_view: keep the scroll position, caret and selection (the new text
+                continues the one shown, as the whole body continues its start).
         """
+        kept = (self._anchor, self._caret)
+        vbar, hbar = self.verticalScrollBar(), self.horizontalScrollBar()
+        scroll = (vbar.value(), hbar.value())
         self._show(TextRows(data, starts, widest), highlight_json)
+        if keep_view and self._source.count:
+            vbar.setValue(scroll[0])
+            hbar.setValue(scroll[1])
+            last = self._source.count - 1
+            self._anchor, self._caret = (min(pos, (last, 0)) for pos in kept)
+            self.selection_changed.emit()
 
     def set_hex(self, data: bytes) -> None:
         """Show a hex dump of ``data``; its rows are made as they are painted."""
