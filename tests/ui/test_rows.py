@@ -37,7 +37,7 @@ def test_text_rows_show_lines_without_their_breaks() -> None:
 
 def test_text_rows_draw_controls_and_bad_bytes_one_cell_each() -> None:
     rows = _text_rows(b"a\tb\x00\x1b\x7f\xffz", max_cols=20)
-    assert rows.text(0) == "a b\u2400\u241b\u2421\ufffdz"
+    assert rows.text(0) == "a b\u00b7\u00b7\u00b7\ufffdz"
     assert len(rows.raw(0)) == len(rows.text(0))
     assert rows.byte_of(0, 8) == 8  # past the bad byte: still one column for one byte
 

@@ -22,10 +22,10 @@ from workbench.ui.textwork import (
 )
 
 # Shown instead of what a monospace row cannot draw, one character for one, so columns
-# still map to bytes: control bytes as Unicode control pictures, a tab as a space, and a
-# byte that is not UTF-8 (decoded as a lone surrogate) as U+FFFD.
-_DISPLAY = {code: 0x2400 + code for code in range(32)}
-_DISPLAY[0x7F] = 0x2421
+# still map to bytes: control bytes as a middle dot (as hex dumps show them; Unicode's
+# control pictures are missing from common monospace fonts such as DejaVu Sans Mono), a
+# tab as a space, and a byte that is not UTF-8 (decoded as a lone surrogate) as U+FFFD.
+_DISPLAY = dict.fromkeys([*range(32), 0x7F], 0xB7)
 _DISPLAY[ord("\t")] = ord(" ")
 _DISPLAY.update({code: 0xFFFD for code in range(0xDC80, 0xDD00)})
 
