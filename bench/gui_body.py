@@ -28,8 +28,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QEventLoop, QTimer, SignalInstance
 from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
+from workbench.ui.bodyprep import human_size
 from workbench.ui.stall import StallMeter
-from workbench.ui.textwork import human_size, reindent_json
+from workbench.ui.textwork import reindent_json
 from workbench.ui.widgets.bodyview import BodyView
 
 TARGET_STALL_MS = 50.0
@@ -247,10 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         if c.ours and c.stalls and statistics.median(c.stalls) > TARGET_STALL_MS
     ]
     view.close()
-    del view, meter
     app.processEvents()
-    # Without this, PySide6 may crash at interpreter exit while collecting Qt wrappers.
-    app.shutdown()
     if missed:
         print("stall target missed:", ", ".join(missed))
         return 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -13,11 +14,11 @@ from PySide6.QtGui import QColor, QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QLabel, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from workbench.ui.textwork import human_size, reindent_json
+from workbench.ui.bodyprep import GATE_BYTES, PREVIEW_BYTES, ROW_COLS, human_size
+from workbench.ui.textwork import reindent_json
 from workbench.ui.widgets import bodyview
-from workbench.ui.widgets.bodyview import GATE_BYTES, PREVIEW_BYTES, BodyView
+from workbench.ui.widgets.bodyview import BodyView
 from workbench.ui.widgets.bodyworker import BodyWorker
-from workbench.ui.widgets.textviewer import ROW_COLS
 
 SMALL_JSON = b'{"name":"Ada","tags":["x","y"],"n":1.50,"ok":true,"none":null}'
 SVG = (
@@ -188,14 +189,14 @@ def test_the_start_shows_first_and_the_whole_body_keeps_the_place(
 ) -> None:
     body = big_json(GATE_BYTES // 2)  # not gated, yet seconds to format on a slow machine
     release = threading.Event()
-    prepare = bodyview._prepare
+    prepare = bodyview.prepare
 
     def slow_prepare(source: bytes, key: tuple[str, bool], *args: object) -> object:
         if not key[1]:  # the whole body waits until the test has looked at the start
             release.wait(10)
         return prepare(source, key, *args)
 
-    monkeypatch.setattr(bodyview, "_prepare", slow_prepare)
+    monkeypatch.setattr(bodyview, "prepare", slow_prepare)
     shown: list[str] = []
     view.body_shown.connect(shown.append)
     view.show_body(body, "application/json")
@@ -300,7 +301,7 @@ def test_find_bar_counts_steps_and_closes(view: BodyView, qtbot: QtBot) -> None:
     assert view.viewer.match_count() == 0
 
 
-def test_find_over_a_big_body_runs_on_the_worker(view: BodyView, qtbot: QtBot) -> None:
+def test_find_and_copy_over_a_big_body_run_on_the_worker(view: BodyView, qtbot: QtBot) -> None:
     body = big_json(GATE_BYTES * 2)
     show(qtbot, view, body, "application/json")
     with qtbot.waitSignal(view.body_shown, timeout=30_000):
@@ -315,6 +316,15 @@ def test_find_over_a_big_body_runs_on_the_worker(view: BodyView, qtbot: QtBot) -
     expected = view.viewer.data().count(b'"id": 7')
     qtbot.waitUntil(lambda: count.text() == f"1 of {expected:,}", timeout=30_000)
     assert view.viewer.selected_text() == '"id": 7'
+    clipboard = QGuiApplication.clipboard()
+    clipboard.clear()
+    view.viewer.select_all()
+    assert view.viewer.copy()
+    assert clipboard.text() == "", "a copy this big is put together on the worker"
+    qtbot.waitUntil(lambda: len(clipboard.text()) == len(view.viewer.data()), timeout=30_000)
+    qtbot.mouseClick(child(view, QWidget, "bodyCopyButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.status_text().startswith("Copied "), timeout=30_000)
+    assert clipboard.text() == view.viewer.toPlainText()
 
 
 def test_copy_button_copies_the_body_as_shown(view: BodyView, qtbot: QtBot) -> None:
@@ -381,3 +391,15 @@ def test_closing_stops_the_worker(qtbot: QtBot) -> None:
     view.worker.submit("body", lambda progress: ran.append(1), lambda result: None)
     qtbot.wait(50)
     assert ran == []
+
+
+def test_jobs_shorten_the_switch_interval_while_they_run(qtbot: QtBot) -> None:
+    """The UI thread waits at most ~1 ms for the GIL while a job computes."""
+    worker = BodyWorker()
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+    worker.submit("a", lambda progress: seen.append(sys.getswitchinterval()), lambda r: None)
+    qtbot.waitUntil(lambda: worker.pending() == 0)
+    assert seen == [pytest.approx(min(before, 0.001))]
+    assert sys.getswitchinterval() == before
+    worker.shutdown()

@@ -10,8 +10,9 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from workbench.ui.bodyprep import ROW_COLS
 from workbench.ui.textwork import index_rows, reindent_json
-from workbench.ui.widgets.textviewer import ROW_COLS, TextViewer
+from workbench.ui.widgets.textviewer import TextViewer
 from workbench.ui.widgets.viewerpalette import ViewerColors, contrast
 
 PRETTY = reindent_json(

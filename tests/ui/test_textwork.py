@@ -16,7 +16,6 @@ from workbench.ui.textwork import (
     check_json,
     hex_column,
     hex_row,
-    human_size,
     index_rows,
     json_spans,
     json_string_state,
@@ -33,7 +32,8 @@ def _no_leaked_windows() -> None:
 
 def test_textwork_imports_no_qt() -> None:
     code = (
-        "import sys, workbench.ui.textwork, workbench.ui.textsearch, workbench.ui.rows;"
+        "import sys, workbench.ui.textwork, workbench.ui.textsearch, workbench.ui.rows,"
+        " workbench.ui.bodyprep;"
         "bad = sorted(m for m in sys.modules if m.startswith(('PySide6', 'qasync')));"
         "sys.exit(', '.join(bad) or None)"
     )
@@ -331,24 +331,3 @@ def test_hex_offsets_grow_past_eight_digits() -> None:
 )
 def test_check_json(text: str, expected: tuple[int, int, str] | None) -> None:
     assert check_json(text) == expected
-
-
-def test_human_size() -> None:
-    assert [human_size(n) for n in (0, 1023, 256 * 1024, 20 * 1024 * 1024 + 1)] == [
-        "0 B",
-        "1023 B",
-        "256 KiB",
-        "20.0 MB",
-    ]
-
-
-def test_text_in_other_charsets_becomes_utf8() -> None:
-    assert textwork.charset_of('text/plain; charset="ISO-8859-1"') == "ISO-8859-1"
-    assert textwork.charset_of("application/json") is None
-    latin = "grüße".encode("latin-1")
-    assert textwork.to_utf8(latin, "iso-8859-1") == "grüße".encode()
-    assert textwork.to_utf8(latin, None) is latin
-    assert textwork.to_utf8(latin, "no-such-charset") is latin
-    assert textwork.to_utf8(b"abc", "us-ascii") == b"abc"
-    wide = "ü€".encode("utf-16")
-    assert textwork.to_utf8(wide, "utf-16") == "ü€".encode()

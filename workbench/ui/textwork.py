@@ -14,7 +14,6 @@ supersedes the job).
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from array import array
@@ -175,6 +174,8 @@ def index_rows(
         lines += 1
         if progress is not None and not lines & 0x3FFF:
             progress(pos, size)
+    if progress is not None:
+        progress(size, size)
     return starts, widest
 
 
@@ -340,38 +341,6 @@ def _looks_binary(head: bytes) -> bool:
     return False
 
 
-_CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]+)', re.IGNORECASE)
-_TRANSCODE_CHUNK = 1 << 20
-
-
-def charset_of(content_type: str | None) -> str | None:
-    """The ``charset`` parameter of a Content-Type, if any."""
-    match = _CHARSET.search(content_type or "")
-    return match.group(1) if match else None
-
-
-def to_utf8(data: bytes, charset: str | None, progress: Progress | None = None) -> bytes:
-    """A text body as UTF-8, for the viewer (which draws UTF-8).
-
-    Bodies in UTF-8, ASCII, an unknown charset or none are returned as they are (bytes that
-    are not UTF-8 then show as U+FFFD); others are decoded 1 MiB at a time.
-    """
-    try:
-        name = codecs.lookup(charset).name if charset else "utf-8"
-    except LookupError:
-        name = "utf-8"
-    if name in ("utf-8", "ascii"):
-        return data
-    decoder = codecs.getincrementaldecoder(name)(errors="replace")
-    out = []
-    for start in range(0, len(data), _TRANSCODE_CHUNK):
-        end = start + _TRANSCODE_CHUNK
-        out.append(decoder.decode(data[start:end], final=end >= len(data)).encode())
-        if progress is not None:
-            progress(min(end, len(data)), len(data))
-    return b"".join(out)
-
-
 # --- hex dump ------------------------------------------------------------------------------
 
 HEX_WIDTH = 16
@@ -436,15 +405,3 @@ class _ConstantError(ValueError):
 
 def _reject_constant(name: str) -> None:
     raise _ConstantError(name)
-
-
-# --- sizes ---------------------------------------------------------------------------------
-
-
-def human_size(size: int) -> str:
-    """``532 B``, ``256 KiB``, ``3.2 MB``: how the body viewer names a size."""
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KiB"
-    return f"{size / (1024 * 1024):.1f} MB"

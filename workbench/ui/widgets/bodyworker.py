@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -158,12 +160,40 @@ def _run(
         result = _STALE
     else:
         try:
-            result = work(progress)
+            with _short_switch_interval():
+                result = work(progress)
         except Superseded:
             result = _STALE
         except Exception as error:
             result = _Failure(error)
     _emit(jobs, finished, job, result)
+
+
+# While a job runs, the interpreter hands the GIL over every millisecond instead of every
+# five: each time the UI thread enters Python (a timer, a slot, a paint) it waits for the
+# worker's turn to end, and an event-loop pass may enter Python several times. Jobs of all
+# views share the setting; the last one to finish puts the old value back.
+_SWITCH_INTERVAL = 0.001
+_switching = threading.Lock()
+_running = 0
+_saved_interval = 0.0
+
+
+@contextlib.contextmanager
+def _short_switch_interval() -> Iterator[None]:
+    global _running, _saved_interval
+    with _switching:
+        if not _running:
+            _saved_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(_saved_interval, _SWITCH_INTERVAL))
+        _running += 1
+    try:
+        yield
+    finally:
+        with _switching:
+            _running -= 1
+            if not _running:
+                sys.setswitchinterval(_saved_interval)
 
 
 def _emit(jobs: _Jobs, signal: Any, *args: object) -> None:

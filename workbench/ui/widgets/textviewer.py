@@ -31,7 +31,6 @@ from workbench.ui.widgets.viewerinput import ViewerInput
 from workbench.ui.widgets.viewerpaint import PaintState, RowGeometry, RowPainter
 from workbench.ui.widgets.viewerpalette import ViewerColors
 
-ROW_COLS = 2000  # the longest display row, in bytes: longer lines continue on the next row
 SYNC_FIND_LIMIT = 2 << 20  # bytes searched on the UI thread; bigger texts go to the offload
 SYNC_COPY_LIMIT = 2 << 20  # bytes of selection copied on the UI thread
 
