@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QLabel, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
+from tests.helpers.qtwidgets import shown
 from workbench.ui.bodyprep import GATE_BYTES, PREVIEW_BYTES, ROW_COLS, human_size
 from workbench.ui.textwork import reindent_json
 from workbench.ui.widgets import bodyview
@@ -47,12 +48,7 @@ def png(width: int = 40, height: int = 30) -> bytes:
 
 @pytest.fixture
 def view(qtbot: QtBot) -> BodyView:
-    widget = BodyView()
-    qtbot.addWidget(widget)
-    widget.resize(700, 400)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown(qtbot, BodyView(), 700, 400)
 
 
 def show(qtbot: QtBot, view: BodyView, body: bytes, content_type: str | None) -> None:

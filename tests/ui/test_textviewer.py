@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from tests.helpers.qtwidgets import shown
 from workbench.ui.bodyprep import ROW_COLS
 from workbench.ui.textwork import index_rows, reindent_json
 from workbench.ui.widgets.textviewer import TextViewer
@@ -22,12 +23,7 @@ PRETTY = reindent_json(
 
 @pytest.fixture
 def viewer(qtbot: QtBot) -> TextViewer:
-    widget = TextViewer()
-    qtbot.addWidget(widget)
-    widget.resize(600, 300)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown(qtbot, TextViewer(), 600, 300)
 
 
 def _show(viewer: TextViewer, data: bytes, highlight: bool = False) -> None:
