@@ -36,7 +36,7 @@ SYNC_COPY_LIMIT = 2 << 20  # bytes of selection copied on the UI thread
 
 # ``offload(channel, work, done)`` runs ``work(progress)`` on a worker and calls
 # ``done(result)`` on the UI thread, unless a newer job on the same channel superseded it.
-Offload = Callable[[str, Callable[[Progress], Any], Callable[[Any], None]], None]
+Offload = Callable[[str, Callable[[Progress], Any], Callable[[Any], None]], object]
 
 
 class TextViewer(ViewerInput, QAbstractScrollArea):
@@ -202,7 +202,9 @@ class TextViewer(ViewerInput, QAbstractScrollArea):
 
     # --- find -------------------------------------------------------------------------------
 
-    def find(self, needle: str, case_sensitive: bool = False, forward: bool = True) -> bool:
+    def find(  # type: ignore[override]  # hides QWidget.find(WId), a static lookup
+        self, needle: str, case_sensitive: bool = False, forward: bool = True
+    ) -> bool:
         """Make the next (or previous) match of ``needle`` current and bring it into view.
 
         A new needle searches the whole text, from where the current match (or the caret)

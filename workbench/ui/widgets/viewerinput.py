@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent, QFocusEvent, QKeyEvent, QKeySequence, QMouseEvent
-from PySide6.QtWidgets import QApplication, QMenu, QScrollBar, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMenu
 
 from workbench.ui.rows import Position, RowSource, move, word_at
 from workbench.ui.widgets.viewerpaint import RowGeometry
@@ -28,7 +28,13 @@ _MOTIONS = (
 )
 
 
-class ViewerInput:
+if TYPE_CHECKING:  # type checkers see the widget the mixin lands in; at run time: object
+    _Base = QAbstractScrollArea
+else:
+    _Base = object
+
+
+class ViewerInput(_Base):
     """Input handling mixed into :class:`~workbench.ui.widgets.textviewer.TextViewer`.
 
     Kept apart so the viewer's module stays about showing text; it relies on the viewer's
@@ -51,8 +57,6 @@ class ViewerInput:
         def selection(self) -> tuple[Position, Position] | None: ...
         def _pos_at(self, point: QPoint) -> Position: ...
         def _rows_in_view(self) -> int: ...
-        def viewport(self) -> QWidget: ...
-        def verticalScrollBar(self) -> QScrollBar: ...
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Caret keys, Ctrl+C and Ctrl+A."""
