@@ -9,7 +9,7 @@ import codecs
 import re
 from array import array
 
-from workbench.ui.textwork import IMAGE_KINDS, Progress, index_rows, reindent_json
+from workbench.ui.textwork import IMAGE_KINDS, Progress, Text, index_rows, reindent_json
 
 GATE_BYTES = 2 * 1024 * 1024  # bodies above this are gated: their start shows, "Show all"
 PREVIEW_BYTES = 256 * 1024  # what a gated body shows of its start
@@ -27,7 +27,7 @@ _MODES = {
 _NAMES = {"text": "Text", "binary": "Binary"}  # the others read as acronyms: JSON, PNG
 _SUFFIXES = {"json": ".json", "text": ".txt", "binary": ".bin", "jpeg": ".jpg"}
 
-Prepared = tuple[bytes, "array[int]", int]  # text, row starts, widest row
+Prepared = tuple[Text, "array[int]", int]  # text, row starts, widest row
 Key = tuple[str, bool]  # (mode, cut): how a text was prepared
 
 
@@ -93,7 +93,7 @@ def charset_of(content_type: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def to_utf8(data: bytes, charset: str | None, progress: Progress | None = None) -> bytes:
+def to_utf8(data: Text, charset: str | None, progress: Progress | None = None) -> Text:
     """A text body as UTF-8, for the viewer (which draws UTF-8).
 
     Bodies in UTF-8, ASCII, an unknown charset or none are returned as they are (bytes that

@@ -16,6 +16,7 @@ from itertools import pairwise
 from workbench.ui.textwork import (
     HEX_ASCII_COLUMN,
     HEX_WIDTH,
+    Text,
     hex_column,
     hex_row,
     hex_row_count,
@@ -41,7 +42,7 @@ class TextRows:
 
     kind = "text"
 
-    def __init__(self, data: bytes, starts: array[int], widest: int | None = None) -> None:
+    def __init__(self, data: Text, starts: array[int], widest: int | None = None) -> None:
         self.data = data
         self.starts = starts
         if widest is None:
@@ -124,7 +125,7 @@ class HexRows:
     kind = "hex"
     widest = len(hex_row(bytes(HEX_WIDTH), 0))
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: Text) -> None:
         self.data = data
 
     @property

@@ -7,7 +7,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from workbench.ui.textwork import Progress
+from workbench.ui.textwork import Progress, Text
 
 MATCH_LIMIT = 1_000_000  # beyond this the count reads "1,000,000+": an index costs 8 B a match
 _CHUNK = 1 << 20  # bytes one regex call scans at most
@@ -52,7 +52,7 @@ def compile_needle(text: str, case_sensitive: bool = False) -> Needle:
 
 
 def find_all(
-    data: bytes, needle: Needle, progress: Progress | None = None, limit: int = MATCH_LIMIT
+    data: Text, needle: Needle, progress: Progress | None = None, limit: int = MATCH_LIMIT
 ) -> tuple[array[int], bool]:
     """The start offsets of every non-overlapping match, in order.
 
@@ -91,7 +91,7 @@ def find_all(
     return starts, False
 
 
-def match_end(data: bytes, needle: Needle, start: int) -> int:
+def match_end(data: Text, needle: Needle, start: int) -> int:
     """Where the match of ``needle`` that starts at ``start`` ends."""
     match = needle.pattern.match(data, start)
     return start if match is None else match.end()
@@ -138,12 +138,12 @@ class MatchIndex:
             self.current = index % count
         return self.current
 
-    def span(self, data: bytes, index: int) -> tuple[int, int]:
+    def span(self, data: Text, index: int) -> tuple[int, int]:
         """The byte range of match ``index``."""
         start = self.starts[index]
         return start, match_end(data, self.needle, start)
 
-    def within(self, data: bytes, low: int, high: int, most: int = 4096) -> list[tuple[int, int]]:
+    def within(self, data: Text, low: int, high: int, most: int = 4096) -> list[tuple[int, int]]:
         """The byte ranges of (at most ``most``) matches that overlap ``low:high``."""
         first = bisect_left(self.starts, max(0, low - self.needle.longest + 1))
         last = min(bisect_left(self.starts, high), first + most)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 
 from workbench.ui.rows import HexRows, Position, RowSource, TextRows
 from workbench.ui.textsearch import MatchIndex, Needle, compile_needle, find_all
-from workbench.ui.textwork import Progress
+from workbench.ui.textwork import Progress, Text
 from workbench.ui.widgets.viewerinput import ViewerInput
 from workbench.ui.widgets.viewerpaint import PaintState, RowGeometry, RowPainter
 from workbench.ui.widgets.viewerpalette import ViewerColors
@@ -79,7 +79,7 @@ class TextViewer(ViewerInput, QAbstractScrollArea):
 
     def set_text(
         self,
-        data: bytes,
+        data: Text,
         starts: array[int],
         widest: int | None = None,
         *,
@@ -134,7 +134,7 @@ class TextViewer(ViewerInput, QAbstractScrollArea):
         """Whether a hex dump is shown."""
         return isinstance(self._source, HexRows)
 
-    def data(self) -> bytes:
+    def data(self) -> Text:
         """The bytes shown (the text, or the bytes dumped)."""
         return self._source.data
 
