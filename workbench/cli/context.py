@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from workbench.cli.exits import CliError
 from workbench.cli.output import print_warning
-from workbench.core.catalog import Catalog, CatalogError, parse_app
+from workbench.core.catalog import Catalog
+from workbench.core.store.apps import workspace_catalog
 from workbench.core.store.vault import PASSPHRASE_ENV, Vault, default_secrets_file, open_vault
 from workbench.core.store.workspace import (
     Project,
@@ -168,14 +169,9 @@ def uses_context(body: CommandBody) -> Handler:
 
 def _catalog(workspace: Workspace) -> Catalog:
     """The builtin catalog with the workspace's imported apps layered over it."""
-    imported = []
-    for data in workspace.list_app_dicts():
-        try:
-            imported.append(parse_app(data, origin="imported"))
-        except CatalogError as exc:
-            # One stale entry must not lock the user out of every command.
-            print_warning(f"ignoring an imported app: {exc}")
-    return Catalog.load_builtin().with_apps(imported)
+    return workspace_catalog(
+        workspace, on_skipped=lambda error: print_warning(f"ignoring an imported app: {error}")
+    )
 
 
 def _open_workspace(given: str | None) -> Workspace:
