@@ -13,7 +13,7 @@ from workbench.core.catalog import App, FieldSpec
 from workbench.core.errors import RuleError
 from workbench.core.rules import check_custom_field_value
 
-__all__ = ["check_custom_fields", "check_secrets"]
+__all__ = ["check_custom_field", "check_custom_fields", "check_secret", "check_secrets"]
 
 
 def _names(specs: Iterable[FieldSpec]) -> str:
@@ -43,26 +43,44 @@ def check_custom_fields(
             )
     checked: dict[str, str] = {}
     for spec in app.custom_fields:
-        value = values.get(spec.name) or spec.default
-        if not value:
-            if spec.required:
-                raise RuleError(
-                    "missing_custom_field",
-                    f"Custom field '{spec.name}' ({spec.label}) is required for {app.name}",
-                    field="custom_fields",
-                )
-            continue
-        value = check_custom_field_value(
-            spec.name, value, spec.kind, allow_private_networks=allow_private_network
+        value = check_custom_field(
+            app, spec, values.get(spec.name, ""), allow_private_network=allow_private_network
         )
-        if spec.pattern is not None and re.fullmatch(spec.pattern, value) is None:
+        if value is not None:
+            checked[spec.name] = value
+    return checked
+
+
+def check_custom_field(
+    app: App, spec: FieldSpec, value: str, *, allow_private_network: bool = False
+) -> str | None:
+    """Validate one custom field's value (a connect form checks each as it is typed).
+
+    Returns:
+        The normalised value, or None for an empty optional field without a default.
+
+    Raises:
+        RuleError: a missing required value or a bad one (``field="custom_fields"``).
+    """
+    value = value or spec.default or ""
+    if not value:
+        if spec.required:
             raise RuleError(
-                "bad_custom_field",
-                f"Custom field '{spec.name}' must match {spec.pattern}, got {value!r}",
+                "missing_custom_field",
+                f"Custom field '{spec.name}' ({spec.label}) is required for {app.name}",
                 field="custom_fields",
             )
-        checked[spec.name] = value
-    return checked
+        return None
+    value = check_custom_field_value(
+        spec.name, value, spec.kind, allow_private_networks=allow_private_network
+    )
+    if spec.pattern is not None and re.fullmatch(spec.pattern, value) is None:
+        raise RuleError(
+            "bad_custom_field",
+            f"Custom field '{spec.name}' must match {spec.pattern}, got {value!r}",
+            field="custom_fields",
+        )
+    return value
 
 
 def check_secrets(app: App, secrets: Mapping[str, str]) -> dict[str, str]:
@@ -83,20 +101,29 @@ def check_secrets(app: App, secrets: Mapping[str, str]) -> dict[str, str]:
             )
     checked: dict[str, str] = {}
     for spec in app.credentials:
-        value = secrets.get(spec.name, "")
-        if not isinstance(value, str) or not value.isprintable():
-            raise RuleError(
-                "bad_credential",
-                f"Credential '{spec.name}' ({spec.label}) must be text without line breaks "
-                "or control characters",
-                field="credentials",
-            )
+        value = check_secret(app, spec, secrets.get(spec.name, ""))
         if value:
             checked[spec.name] = value
-        elif spec.required:
-            raise RuleError(
-                "missing_credential",
-                f"Credential '{spec.name}' ({spec.label}) is required for {app.name}",
-                field="credentials",
-            )
     return checked
+
+
+def check_secret(app: App, spec: FieldSpec, value: str) -> str:
+    """Validate one secret's value (never echoed); returns it, "" for an empty optional one.
+
+    Raises:
+        RuleError: a missing required secret or a line break or control character in it.
+    """
+    if not isinstance(value, str) or not value.isprintable():
+        raise RuleError(
+            "bad_credential",
+            f"Credential '{spec.name}' ({spec.label}) must be text without line breaks "
+            "or control characters",
+            field="credentials",
+        )
+    if not value and spec.required:
+        raise RuleError(
+            "missing_credential",
+            f"Credential '{spec.name}' ({spec.label}) is required for {app.name}",
+            field="credentials",
+        )
+    return value

@@ -226,6 +226,25 @@ class Connections:
             raise RuleError(
                 "account_not_found", f"Account {account_id} does not exist", field="account_id"
             )
+        healthy, detail = await self.verification_outcome(
+            engine, account, self.credentials(account.id)
+        )
+        return self.workspace.set_account_health(account.id, healthy, detail)
+
+    async def verification_outcome(
+        self, engine: Sender, account: Account, secrets: Mapping[str, str]
+    ) -> tuple[bool, str]:
+        """Send the app's verification request for ``account`` and judge the answer.
+
+        The account need not be stored: a connect form verifies typed values through an
+        engine that knows only them. Nothing is recorded.
+
+        Returns:
+            ``(healthy, detail)`` as :meth:`verify_account` records them.
+
+        Raises:
+            RuleError: the app is missing or has no verification.
+        """
         app = self.catalog.get(account.app_slug)
         if app is None:
             raise RuleError("app_not_found", f"Unknown app '{account.app_slug}'", field="app")
@@ -244,17 +263,15 @@ class Connections:
             environment=account.environment,
             origin="verify",
         )
-        secrets = _secret_forms(app, account, self.credentials(account.id))
+        forms = _secret_forms(app, account, secrets)
         try:
             result = await engine.send(request)
         except ProxyError as error:
-            healthy, detail = False, redact(error.message, secrets)
-        else:
-            healthy = result.status in app.verification.expect_status
-            # Redact before cutting, so that no secret is left half-visible at the cut.
-            text = redact(result.body.decode("utf-8", errors="replace"), secrets)
-            detail = f"HTTP {result.status}: {' '.join(text.split())[:HEALTH_DETAIL_CHARS]}"
-        return self.workspace.set_account_health(account.id, healthy, detail)
+            return False, redact(error.message, forms)
+        # Redact before cutting, so that no secret is left half-visible at the cut.
+        text = redact(result.body.decode("utf-8", errors="replace"), forms)
+        detail = f"HTTP {result.status}: {' '.join(text.split())[:HEALTH_DETAIL_CHARS]}"
+        return result.status in app.verification.expect_status, detail
 
 
 def _secret_forms(app: App, account: Account, secrets: Mapping[str, str]) -> list[str]:
