@@ -12,10 +12,12 @@ from workbench.core import rules
 from workbench.core.catalog import App, Catalog, ConnectSpec, FieldSpec, Injection
 from workbench.core.errors import RuleError
 from workbench.core.injection import (
+    MASK,
     REDACTED,
     inject,
     mask_secret,
     mask_text,
+    preview_injection,
     redact,
     render_template,
 )
@@ -359,3 +361,48 @@ def test_path_prefix_must_start_with_a_slash() -> None:
     with pytest.raises(RuleError) as caught:
         inject(app, f"{BASE}/getMe", [], custom_fields={}, credentials={"t": "1"})
     assert caught.value.code == "bad_template"
+
+
+# --- preview_injection -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("injection", "url", "headers"),
+    [
+        (
+            header("Authorization", "Bearer {{credentials.k}}"),
+            f"{BASE}/v1/me",
+            (("Authorization", f"Bearer {MASK}"),),
+        ),
+        (
+            Injection("query", name="key", template="{{credentials.k}}"),
+            f"{BASE}/v1/me?a=1&key={MASK}",
+            (),
+        ),
+        (
+            Injection("basic", username="{{credentials.k}}", password="{{credentials.p}}"),
+            f"{BASE}/v1/me",
+            (("Authorization", f"Basic {MASK}"),),
+        ),
+        (Injection("path_prefix", template="/bot{{credentials.k}}"), f"{BASE}/bot{MASK}/v1/me", ()),
+    ],
+)
+def test_preview_shows_where_each_style_puts_the_credential_masked(
+    injection: Injection, url: str, headers: tuple[tuple[str, str], ...]
+) -> None:
+    target = f"{BASE}/v1/me" + ("?a=1" if injection.kind == "query" else "")
+    preview = preview_injection(app_with(injection), target, custom_fields={})
+    assert preview.url == url
+    assert preview.headers == headers
+
+
+def test_preview_keeps_static_headers_and_needs_custom_fields() -> None:
+    app = app_with(
+        header("X-Api-Key", "{{credentials.k}}-{{custom_fields.region}}"),
+        static=(("Accept", "application/json"),),
+    )
+    preview = preview_injection(app, f"{BASE}/x", custom_fields={"region": "eu"})
+    assert preview.headers == (("X-Api-Key", f"{MASK}-eu"), ("Accept", "application/json"))
+    with pytest.raises(RuleError) as caught:
+        preview_injection(app, f"{BASE}/x", custom_fields={})
+    assert caught.value.code == "missing_custom_field"

@@ -333,3 +333,48 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 def mask_text(text: str, secrets: Iterable[str]) -> str:
     """Replace every secret in ``text`` by its :func:`mask_secret` form, for display."""
     return Scrubber(secrets).mask(text)
+
+
+@dataclass(frozen=True)
+class InjectionPreview:
+    """Where an app's credentials will be added to a request, every value masked.
+
+    Attributes:
+        url: the upstream URL with query or path-prefix credentials shown as the mask.
+        headers: the headers the injection sets (names kept, credential values masked).
+    """
+
+    url: str
+    headers: tuple[tuple[str, str], ...]
+
+
+# Stands in for each credential: alphanumeric, so every encoding leaves it unchanged and it
+# can be found again in the URL and headers and replaced by the mask.
+_STAND_IN = "WORKBENCHCREDENTIAL"
+
+
+def preview_injection(app: App, url: str, *, custom_fields: Mapping[str, str]) -> InjectionPreview:
+    """Apply the app's injection to ``url`` with stand-in credentials, then mask them.
+
+    This is :func:`inject` itself, so what a composer shows is where the engine will put
+    the credential; no secret is read. Basic credentials mask the whole blob.
+
+    Raises:
+        RuleError: as :func:`inject` (a missing custom field, a bad template...).
+    """
+    names = {
+        name
+        for spec in app.injection
+        for template in (spec.template, spec.username, spec.password)
+        if template
+        for name in referenced_credentials(template)
+    }
+    injected = inject(
+        app, url, [], custom_fields=custom_fields, credentials=dict.fromkeys(names, _STAND_IN)
+    )
+    headers = []
+    for name, value in injected.headers:
+        if name.lower() == "authorization" and value.startswith("Basic "):
+            value = f"Basic {MASK}"
+        headers.append((name, value.replace(_STAND_IN, MASK)))
+    return InjectionPreview(injected.url.replace(_STAND_IN, MASK), tuple(headers))
