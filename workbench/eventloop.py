@@ -28,3 +28,12 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     import uvloop  # here, not at the top: absent on Windows
 
     return uvloop.run(main)
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A new event loop of the kind :func:`run` uses, for a thread that runs its own."""
+    if loop_name() == "asyncio":
+        return asyncio.new_event_loop()
+    import uvloop
+
+    return uvloop.new_event_loop()

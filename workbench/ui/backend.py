@@ -1,0 +1,338 @@
+"""The window's engine room: a worker thread with its own event loop, and the session on it.
+
+The UI thread never waits on the network, the disk or the keychain. Everything that may
+(the engine, the sandbox, SQLite, the vault) lives in a :class:`Session` that only the
+worker thread touches; the window submits work with :meth:`Worker.submit` or
+:meth:`Worker.call` and awaits the returned future on its own (qasync) loop. This module
+imports no Qt (an import-linter contract keeps it so).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import threading
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from workbench import eventloop
+from workbench.core.accounts import Account, InMemoryAccounts
+from workbench.core.catalog import Catalog, CatalogError
+from workbench.core.engine import ProxyEngine, ReceivedCallback
+from workbench.core.errors import RuleError
+from workbench.core.exchange import BudgetSnapshot, ProxyRequest, ProxyResult
+from workbench.core.store.account_input import check_custom_fields, check_secrets
+from workbench.core.store.apps import workspace_catalog
+from workbench.core.store.connections import Connections
+from workbench.core.store.ids import new_id
+from workbench.core.store.vault import Vault, VaultMode, default_secrets_file, open_vault
+from workbench.core.store.workspace import ExternalUser, Project, Workspace
+
+T = TypeVar("T")
+SecretsMode = Literal["auto", "memory", "file"]
+
+
+class Worker:
+    """A daemon thread running an asyncio loop (uvloop where installed) for the session.
+
+    Futures returned by :meth:`submit` and :meth:`call` are ``concurrent.futures``
+    futures: the UI awaits them with :func:`asyncio.wrap_future`, and cancelling one
+    cancels the coroutine in the worker.
+    """
+
+    def __init__(self, name: str = "workbench-engine") -> None:
+        """Create the worker; :meth:`start` runs it."""
+        self._loop = eventloop.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        """Start the thread and its loop."""
+        self._thread.start()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The worker's event loop (only to schedule work on it from other threads)."""
+        return self._loop
+
+    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Run ``coroutine`` on the worker loop."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+
+    def call(self, function: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
+        """Run the plain function ``function(*args)`` in the worker thread."""
+
+        async def run() -> T:
+            return function(*args)
+
+        return self.submit(run())
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Cancel what still runs, stop the loop and wait for the thread (at most ``timeout``)."""
+        if not self._thread.is_alive():
+            return
+
+        def cancel_all() -> None:
+            for task in asyncio.all_tasks(self._loop):
+                task.cancel()
+            self._loop.call_soon(self._loop.stop)
+
+        self._loop.call_soon_threadsafe(cancel_all)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_forever()
+        finally:
+            with contextlib.suppress(RuntimeError):
+                self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.close()
+
+
+@dataclass(frozen=True)
+class SessionTarget:
+    """What a window opens: the demo, or a workspace file with a secrets mode.
+
+    Attributes:
+        demo: open the offline demo (sandbox upstream, temporary workspace, memory vault).
+        workspace: the workspace file (ignored for the demo).
+        secrets: ``auto`` (system keychain), ``memory`` or ``file`` (encrypted file).
+        passphrase: unlocks the secrets file in ``file`` mode.
+    """
+
+    demo: bool = False
+    workspace: Path | None = None
+    secrets: SecretsMode = "auto"
+    passphrase: str | None = None
+
+
+@dataclass(frozen=True)
+class Verified:
+    """The outcome of an account's verification call.
+
+    Attributes:
+        healthy: the upstream answered a status the app's verification expects.
+        detail: ``HTTP <status>: <start of the body>`` or the engine's message; no secret.
+    """
+
+    healthy: bool
+    detail: str
+
+
+class Session:
+    """A workspace (or the demo) opened for the window: catalog, accounts, engine.
+
+    Touch it only from the worker thread. Attributes:
+        catalog: builtin apps plus imported (and, in the demo, sandbox) apps.
+        workspace: the open workspace.
+        vault: where this session's secrets live.
+        connections: accounts and secrets kept in step.
+        engine: the proxy engine every send goes through.
+        is_demo: True for the offline demo.
+        warnings: things the person should know about this session (skipped apps...).
+    """
+
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        workspace: Workspace,
+        vault: Vault,
+        connections: Connections,
+        engine: ProxyEngine,
+        stack: contextlib.AsyncExitStack,
+        is_demo: bool,
+        warnings: tuple[str, ...] = (),
+    ) -> None:
+        """Wrap opened state; use :meth:`open`."""
+        self.catalog = catalog
+        self.workspace = workspace
+        self.vault = vault
+        self.connections = connections
+        self.engine = engine
+        self.is_demo = is_demo
+        self.warnings = warnings
+        self._stack = stack
+
+    @classmethod
+    async def open(cls, target: SessionTarget) -> Session:
+        """Open what ``target`` names.
+
+        Raises:
+            WorkspaceError: the workspace file cannot be opened.
+            VaultError: no keychain (``auto``), a locked or damaged secrets file.
+        """
+        stack = contextlib.AsyncExitStack()
+        try:
+            if target.demo:
+                return await cls._open_demo(stack)
+            return await cls._open_workspace(target, stack)
+        except BaseException:
+            await stack.aclose()
+            raise
+
+    @classmethod
+    async def _open_demo(cls, stack: contextlib.AsyncExitStack) -> Session:
+        # Imported here: starlette and uvicorn are needed for the demo's sandbox only.
+        from workbench.sandbox.demo import open_demo
+
+        demo = await stack.enter_async_context(open_demo())
+        return cls(
+            catalog=demo.catalog,
+            workspace=demo.workspace,
+            vault=demo.vault,
+            connections=demo.connections,
+            engine=demo.engine,
+            stack=stack,
+            is_demo=True,
+        )
+
+    @classmethod
+    async def _open_workspace(
+        cls, target: SessionTarget, stack: contextlib.AsyncExitStack
+    ) -> Session:
+        if target.workspace is None:
+            raise ValueError("a workspace session needs a workspace path")
+        workspace = stack.enter_context(Workspace.open(target.workspace))
+        warnings: list[str] = []
+
+        def skipped(error: CatalogError) -> None:
+            warnings.append(f"An imported app was skipped: {error}")
+
+        catalog = workspace_catalog(workspace, on_skipped=skipped)
+        vault = _open_vault(target, workspace.path)
+        if not vault.persistent:
+            warnings.append(vault.reason)
+        connections = Connections(workspace, vault, catalog)
+        engine = await stack.enter_async_context(ProxyEngine(catalog, connections, connections))
+        return cls(
+            catalog=catalog,
+            workspace=workspace,
+            vault=vault,
+            connections=connections,
+            engine=engine,
+            stack=stack,
+            is_demo=False,
+            warnings=tuple(warnings),
+        )
+
+    async def aclose(self) -> None:
+        """Close the engine, the sandbox (demo) and the workspace."""
+        await self._stack.aclose()
+
+    @property
+    def where(self) -> str:
+        """How to name this session to a person."""
+        return "the offline demo" if self.is_demo else str(self.workspace.path)
+
+    def projects(self) -> list[Project]:
+        """Every project of the workspace."""
+        return self.workspace.list_projects()
+
+    def create_project(self, name: str) -> Project:
+        """Create a project."""
+        return self.workspace.create_project(name)
+
+    def users(self, project_id: str) -> list[ExternalUser]:
+        """The project's external users."""
+        return self.workspace.list_users(project_id)
+
+    def add_user(self, project_id: str, external_id: str) -> ExternalUser:
+        """Create (or find) an external user of the project."""
+        return self.workspace.ensure_user(project_id, external_id)
+
+    def remove_user(self, project_id: str, external_id: str) -> list[str]:
+        """Remove a user, their accounts and the accounts' secrets; the removed account ids."""
+        return self.connections.remove_user(project_id, external_id)
+
+    def accounts(self, project_id: str, environment: str) -> list[Account]:
+        """The project's accounts in one environment."""
+        return self.workspace.list_accounts(project_id, environment=environment)
+
+    def add_account(
+        self, project_id: str, external_user_id: str, app_slug: str, **options: Any
+    ) -> Account:
+        """Validate and store an account and its secrets (``Connections.add_account``)."""
+        return self.connections.add_account(project_id, external_user_id, app_slug, **options)
+
+    def remove_account(self, account_id: str) -> bool:
+        """Remove an account and its secrets."""
+        return self.connections.remove_account(account_id)
+
+    def record_health(self, account_id: str, verified: Verified) -> Account:
+        """Store a verification outcome on the account."""
+        return self.workspace.set_account_health(account_id, verified.healthy, verified.detail)
+
+    async def verify_account(self, account_id: str) -> Account:
+        """Run a stored account's verification call and record its health."""
+        return await self.connections.verify_account(self.engine, account_id)
+
+    async def verify_unsaved(
+        self,
+        project_id: str,
+        external_user_id: str,
+        app_slug: str,
+        *,
+        custom_fields: Mapping[str, str],
+        secrets: Mapping[str, str],
+        environment: str,
+        allow_private_network: bool,
+    ) -> Verified:
+        """Run the app's verification call for values typed into a connect form, storing nothing.
+
+        The call goes through an engine over an in-memory copy of the account that shares
+        this session's rate budget, so it counts like any other request.
+
+        Raises:
+            RuleError: a bad custom field or secret, or an app without verification.
+        """
+        app = self.catalog.get(app_slug)
+        if app is None:
+            raise RuleError("app_not_found", f"Unknown app '{app_slug}'", field="app")
+        fields = check_custom_fields(
+            app, custom_fields, allow_private_network=allow_private_network
+        )
+        values = check_secrets(app, secrets)
+        scratch = InMemoryAccounts()
+        account = Account(
+            new_id("apn"),
+            project_id,
+            app_slug,
+            external_user_id,
+            environment,  # type: ignore[arg-type]  # checked by the caller's picker
+            custom_fields=fields,
+            allow_private_network=allow_private_network,
+        )
+        scratch.add(account, values)
+        async with ProxyEngine(
+            self.catalog,
+            scratch,
+            scratch,
+            budget=self.engine.budget,
+            events=self.engine.events,
+            allow_private_networks=self.engine.allow_private_networks,
+        ) as engine:
+            healthy, detail = await self.connections.verification_outcome(engine, account, values)
+        return Verified(healthy, detail)
+
+    async def send(
+        self, request: ProxyRequest, on_received: ReceivedCallback | None = None
+    ) -> ProxyResult:
+        """Send through the engine (raises only ``ProxyError``)."""
+        return await self.engine.send(request, on_received=on_received)
+
+    def budget(self, project_id: str) -> BudgetSnapshot:
+        """The project's rate budget now, spending nothing."""
+        return self.engine.budget_snapshot(project_id)
+
+
+def _open_vault(target: SessionTarget, workspace_path: Path) -> Vault:
+    mode: VaultMode = target.secrets
+    if mode == "file":
+        return open_vault(
+            "file", path=default_secrets_file(workspace_path), passphrase=target.passphrase
+        )
+    return open_vault(mode)
