@@ -40,8 +40,9 @@ def test_tour_once_as_json_is_one_value() -> None:
     assert not any(secret in result.stdout for secret in SECRETS)
 
 
-def test_no_arguments_runs_the_demo_and_serves_the_sdk_until_ctrl_c() -> None:
-    with RunningCli() as demo:
+def test_the_demo_command_runs_the_tour_and_serves_the_sdk_until_ctrl_c() -> None:
+    # `workbench` with no command opens the window; the text tour is `workbench demo`.
+    with RunningCli("demo") as demo:
         shown = demo.read_until("Press Ctrl+C")
         base_url = re.search(r"listening on (http://127\.0\.0\.1:\d+)", shown)
         client_id = re.search(r"client_id:\s+(\S+)", shown)

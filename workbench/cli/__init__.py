@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from keyring.errors import KeyringError
 
 from workbench import __version__, eventloop
-from workbench.cli import accounts, apps, demo, projects, send, serve, users
+from workbench.cli import accounts, apps, demo, projects, send, serve, users, window
 from workbench.cli.args import Parser
 from workbench.cli.exits import EXIT_CODES_HELP, CliError, Exit
 from workbench.cli.output import print_error
@@ -31,7 +31,9 @@ from workbench.core.store.workspace import WorkspaceError
 
 DESCRIPTION = """\
 Call third-party APIs on behalf of your end users through the workbench's embedded,
-Pipedream Connect-compatible proxy. With no command, runs the offline demo.
+Pipedream Connect-compatible proxy. With no command, opens the window:
+
+  workbench [--demo | --workspace PATH] [--secrets MODE] [--screenshot-dir DIR]
 
 Try it offline:
   workbench send --demo --user alice@example.com --account apn_demoAliceCrm GET /echo/hello
@@ -58,9 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``workbench`` command line and return the process exit status."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if not arguments:
-        arguments = ["demo"]
     _configure_logging()
+    if window.is_window_call(arguments):
+        return window.run_window(arguments)
     try:
         args = build_parser().parse_args(arguments)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
