@@ -146,7 +146,7 @@ CANARY = "-".join(["sk_live", "SHOULD", "NOT", "LEAK"])  # never a literal in a 
 
 
 class _BrokenWorkspace:
-    def list_users(self, project_id: str, *, q: str | None = None) -> list[object]:
+    def list_users(self, project_id: str, **filters: object) -> list[object]:
         raise RuntimeError(f"boom with secret {CANARY}")
 
 

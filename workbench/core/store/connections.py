@@ -143,17 +143,27 @@ class Connections:
         self.vault.delete_credentials(account_id)
         return self.workspace.delete_account(account_id)
 
-    def remove_user(self, project_id: str, external_id: str) -> list[str]:
-        """Remove an external user, their accounts and the accounts' secrets.
+    def remove_user(
+        self, project_id: str, external_id: str, *, environment: str | None = None
+    ) -> list[str]:
+        """Remove an external user's accounts with their secrets, and the user once bare.
+
+        Args:
+            project_id: the user's project.
+            external_id: the user.
+            environment: only the accounts in this environment (the user stays while
+                they have accounts in the other); all of them when None.
 
         Returns:
             The ids of the accounts removed.
         """
         cleared = set()
-        for account in self.workspace.list_accounts(project_id, external_user_id=external_id):
+        for account in self.workspace.list_accounts(
+            project_id, external_user_id=external_id, environment=environment
+        ):
             self.vault.delete_credentials(account.id)
             cleared.add(account.id)
-        removed = self.workspace.delete_user(project_id, external_id)
+        removed = self.workspace.delete_user(project_id, external_id, environment=environment)
         for account_id in removed:  # accounts added meanwhile by another thread
             if account_id not in cleared:
                 self.vault.delete_credentials(account_id)
