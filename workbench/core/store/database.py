@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from workbench.core.store.faults import checkpoint
 from workbench.core.store.migrations import WorkspaceError, migrate
 
 
@@ -101,6 +102,7 @@ class Database:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+                checkpoint("workspace.commit")
             except BaseException:
                 self._conn.rollback()
                 raise
