@@ -135,7 +135,7 @@ def test_a_failed_secret_write_adds_nothing(
 ) -> None:
     project = connections.workspace.create_project("P").id
     monkeypatch.setenv(ENOSPC_ENV, "vault-file.write")
-    with pytest.raises(VaultError, match="could not save the vault entry 'journal:accounts'"):
+    with pytest.raises(VaultError, match="could not save the vault's journal of unfinished"):
         connections.add_account(project, "alice", "github", secrets=SECRETS)
     with pytest.raises(VaultError, match="could not save the client secret of project"):
         connections.rotate_client_secret(project)

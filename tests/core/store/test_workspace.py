@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.disk import small_disk
 from tests.helpers.workspace import open_workspace
 from workbench.core.accounts import Account
 from workbench.core.store.migrations import LATEST_VERSION
@@ -372,3 +373,14 @@ def test_probing_unknown_ids_keeps_the_account_cache_bounded(workspace: Workspac
     _, cache = workspace._account_cache  # the bound is internal: nothing public shows it
     assert len(cache) <= 1024
     assert workspace.find_account("apn_real") is not None
+
+
+def test_a_full_disk_is_named_when_a_workspace_cannot_be_created(tmp_path: Path) -> None:
+    with small_disk(tmp_path, real=True) as disk:
+        disk.fill()
+        with pytest.raises(WorkspaceError) as caught:
+            Workspace.open(disk.root / "new.sqlite3")
+    message = str(caught.value)
+    assert message.startswith(f"cannot open workspace {disk.root / 'new.sqlite3'}: ")
+    assert "KiB free on that disk" in message
+    assert "not a workbench workspace" not in message

@@ -120,6 +120,8 @@ def _key_description(key: str) -> str:
     project, _, rest = key.removeprefix("project:").partition(":")
     if key.startswith("project:") and rest == "client_secret":
         return f"the client secret of project {project}"
+    if key.startswith("journal:"):
+        return "the vault's journal of unfinished changes"
     return f"the vault entry {key!r}"
 
 
