@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.responses import JSONResponse, Response
 
 from workbench.core.store.workspace import ExternalUser
@@ -53,5 +55,8 @@ async def delete_user(ctx: ServerContext, call: Call) -> Response:
     environment = params.environment(call.request.headers)
     if ctx.connections.workspace.get_user(project_id, external_id, environment=environment) is None:
         raise ApiError(404, f"External user {external_id[:100]!r} was not found")
-    ctx.connections.remove_user(project_id, external_id, environment=environment)
+    # In a thread: the change waits for other processes' writers, never the event loop.
+    await asyncio.to_thread(
+        ctx.connections.remove_user, project_id, external_id, environment=environment
+    )
     return Response(status_code=204)
