@@ -46,6 +46,8 @@ async def echo_upstream(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if not message.get("more_body"):
             break
     path = scope["path"]
+    if path.startswith("/sleep/"):  # a slow upstream: keeps a request busy in the server
+        await asyncio.sleep(float(path.rsplit("/", 1)[1]))
     if path.startswith("/status/"):
         status = int(path.rsplit("/", 1)[1])
         payload = b"" if status == 204 else json.dumps({"status": status}).encode()
