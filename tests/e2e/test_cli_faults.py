@@ -13,12 +13,21 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.cli import cli_env, file_vault, prepare_secrets_file, run_cli
+from tests.helpers.cli import (
+    cli_env,
+    file_vault,
+    prepare_secrets_file,
+    run_cli,
+    write_app_file,
+)
 from tests.helpers.disk import SmallDisk, full_disk
+from workbench.core.catalog import Catalog, parse_app
+from workbench.core.store.connections import Connections
 from workbench.core.store.faults import CRASH_ENV
 from workbench.core.store.vault import account_key
 from workbench.core.store.workspace import Workspace
@@ -52,7 +61,29 @@ class Session:
         return set(ids)
 
     def account_ids(self) -> set[str]:
-        return {account["id"] for account in self.ok("accounts", "list")}
+        with Workspace.open(self.workspace) as ws:
+            return {account.id for account in ws.list_accounts()}
+
+    @contextmanager
+    def direct(self, *apps: dict) -> Iterator[Connections]:
+        """The same workspace and secrets file opened in this process (quick set-up)."""
+        with Workspace.open(self.workspace) as ws:
+            for app in apps:
+                ws.save_app(app)
+            catalog = Catalog.load_builtin().with_apps([parse_app(app) for app in apps])
+            yield Connections(ws, file_vault(self.workspace), catalog)
+
+    def setup(self, users: tuple[str, ...] = ("alice",)) -> tuple[str, list[str]]:
+        """A project and one GitHub account per user named; their ids."""
+        with self.direct() as connections:
+            project = connections.workspace.create_project("Faults").id
+            accounts = [
+                connections.add_account(
+                    project, user, "github", secrets={"oauth_access_token": CANARY}
+                ).id
+                for user in users
+            ]
+        return project, accounts
 
 
 @pytest.fixture
@@ -62,9 +93,9 @@ def session(tmp_path: Path) -> Session:
 
 def test_a_full_disk_fails_add_and_rotate_and_loses_nothing(full_disk: SmallDisk) -> None:
     session = Session(full_disk.root / "ws.sqlite3")
-    project = session.ok("projects", "create", "--name", "Full")["id"]
-    kept = session.ok("accounts", "add", "--user", "alice", *GITHUB)["id"]
-    old = session.ok("projects", "credentials", project)
+    project, (kept,) = session.setup()
+    with session.direct() as connections:
+        old = connections.project_credentials(project)
     # A long-running process (a server, the GUI) keeps the workspace's journal files open.
     with Workspace.open(session.workspace):
         full_disk.fill()
@@ -83,13 +114,13 @@ def test_a_full_disk_fails_add_and_rotate_and_loses_nothing(full_disk: SmallDisk
     full_disk.free()
     assert session.account_ids() == {kept}
     assert session.vault_account_ids() == {kept}
-    assert session.ok("projects", "credentials", project) == old  # the old secret stands
-    assert session.ok("users", "list")[0]["external_id"] == "alice"
+    with session.direct() as connections:
+        assert connections.project_credentials(project) == old  # the old secret stands
+        assert [u.external_id for u in connections.workspace.list_users(project)] == ["alice"]
 
 
 def test_a_damaged_secrets_file_fails_every_command_that_needs_it(session: Session) -> None:
-    session.ok("projects", "create", "--name", "Damaged")
-    account = session.ok("accounts", "add", "--user", "alice", *GITHUB)["id"]
+    _, (account,) = session.setup()
     secrets_file = session.workspace.with_suffix(".secrets")
     secrets_file.write_bytes(secrets_file.read_bytes()[:100])
     for args in (
@@ -112,38 +143,20 @@ def upstream() -> Iterator[str]:
         yield sandbox.base_url.removeprefix("http://")
 
 
-def import_echo_app(session: Session, authority: str, directory: Path) -> None:
-    app = {
-        "name_slug": "local_echo",
-        "name": "Local echo",
-        "auth_type": "keys",
-        "connect": {
-            "proxy_enabled": True,
-            "allowed_domains": [authority],
-            "base_proxy_target_url": f"http://{authority}",
-        },
-        "credentials": [{"name": "api_token", "label": "API token"}],
-        "injection": [
-            {
-                "in": "header",
-                "name": "Authorization",
-                "template": "Bearer {{credentials.api_token}}",
-            }
-        ],
-    }
-    path = directory / "apps.json"
-    path.write_text(json.dumps({"schema": 1, "apps": [app]}))
-    session.ok("apps", "import", str(path))
-
-
 def test_a_damaged_entry_fails_only_its_account_which_says_so(
     session: Session, upstream: str, tmp_path: Path
 ) -> None:
-    session.ok("projects", "create", "--name", "One bad entry")
-    import_echo_app(session, upstream, tmp_path)
-    add = ("accounts", "add", "--app", "local_echo", "--allow-private-network", "--secret")
-    broken = session.ok(*add, f"api_token={CANARY}", "--user", "alice")["id"]
-    fine = session.ok(*add, "api_token=fine-token", "--user", "bob")["id"]
+    (app,) = json.loads(write_app_file(tmp_path, upstream).read_text())["apps"]
+    with session.direct(app) as connections:
+        project = connections.workspace.create_project("One bad entry").id
+
+        def add(user: str, token: str) -> str:
+            return connections.add_account(
+                project, user, "local_crm", secrets={"api_token": token},
+                allow_private_network=True,
+            ).id  # fmt: skip
+
+        broken, fine = add("alice", CANARY), add("bob", "fine-token")
     secrets_file = session.workspace.with_suffix(".secrets")
     document = json.loads(secrets_file.read_text())
     document["entries"]["workbench"][account_key(broken)] = "gAAAAAdamaged"
@@ -163,18 +176,18 @@ def test_a_damaged_entry_fails_only_its_account_which_says_so(
 
 
 def test_concurrent_cli_writers_lose_no_secret(session: Session) -> None:
-    session.ok("projects", "create", "--name", "Busy")
+    session.setup(users=())
 
     def writer(n: int) -> list[int]:
         return [
-            session.run("accounts", "add", "--user", f"user-{n}", *GITHUB).code for _ in range(4)
+            session.run("accounts", "add", "--user", f"user-{n}", *GITHUB).code for _ in range(3)
         ]
 
     with ThreadPoolExecutor(4) as pool:
         codes = [code for batch in pool.map(writer, range(4)) for code in batch]
-    assert codes == [0] * 16
+    assert codes == [0] * 12
     stored = session.account_ids()
-    assert len(stored) == 16
+    assert len(stored) == 12
     assert session.vault_account_ids() == stored
     vault = file_vault(session.workspace)
     assert all(vault.credentials(a) == {"oauth_access_token": CANARY} for a in stored)
@@ -192,10 +205,8 @@ def test_concurrent_cli_writers_lose_no_secret(session: Session) -> None:
 def test_after_kill_9_the_next_command_brings_both_stores_in_step(
     session: Session, command: tuple[str, ...], point: str
 ) -> None:
-    project = session.ok("projects", "create", "--name", "Crash")["id"]
-    alice = [session.ok("accounts", "add", "--user", "alice", *GITHUB)["id"] for _ in range(2)]
-    session.ok("accounts", "add", "--user", "bob", *GITHUB)
-    args = [arg.replace("{alice}", alice[0]) for arg in command]
+    project, accounts = session.setup(users=("alice", "alice", "bob"))
+    args = [arg.replace("{alice}", accounts[0]) for arg in command]
     killed = subprocess.run(
         [sys.executable, "-m", "workbench", *args, *session.common],
         env=cli_env({**session.env, CRASH_ENV: point}),

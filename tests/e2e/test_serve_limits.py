@@ -8,7 +8,6 @@ are measured by ``./dev bench server_under_attack``.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
@@ -21,7 +20,7 @@ import httpx
 import pytest
 
 from tests.helpers.attacks import Attack, AttackThread
-from tests.helpers.cli import RunningCli
+from tests.helpers.cli import demo_server
 from workbench.server.limits import KEEP_ALIVE_TIMEOUT, MAX_CONNECTIONS
 
 pytestmark = [
@@ -58,20 +57,8 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    with RunningCli("serve", "--demo", "--json") as running:
-        info = json.loads(running.read_until("\n}\n"))["server"]
-        token = httpx.post(
-            f"{info['base_url']}/v1/oauth/token",
-            json={
-                "grant_type": "client_credentials",
-                "client_id": info["client_id"],
-                "client_secret": info["client_secret"],
-            },
-            timeout=30,
-        ).json()["access_token"]
+    with demo_server() as (running, info, token):
         yield Served(running.process.pid, info["base_url"], info["project_id"], token)
-        code, _ = running.stop()
-        assert code == 130
 
 
 def another_client(served: Served) -> list[float]:

@@ -13,8 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
 
 from workbench.core.accounts import CredentialsUnavailable
 from workbench.core.catalog import Catalog
@@ -27,6 +25,7 @@ from workbench.core.store.reconcile import (
     Journal,
 )
 from workbench.core.store.vault import (
+    MemoryKeyring,
     Vault,
     VaultError,
     account_key,
@@ -40,31 +39,13 @@ SECRETS = {"oauth_access_token": "gho_CANARY_1234"}
 CATALOG = Catalog.load_builtin()
 
 
-class Keychain(KeyringBackend):
-    """A keychain like the OS ones: shared by every user of it, and unable to list entries."""
+class Keychain(MemoryKeyring):
+    """A keychain like the OS ones: shared by all its users and unable to list entries."""
 
-    priority = -1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-        self._lock = threading.Lock()
-
-    def get_password(self, service: str, username: str) -> str | None:
-        with self._lock:
-            return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        with self._lock:
-            self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        with self._lock:
-            if self.store.pop((service, username), None) is None:
-                raise PasswordDeleteError("missing")
+    usernames = None  # type: ignore[assignment]  # what the vault asks to list them
 
     def names(self) -> set[str]:
-        return {user for _, user in self.store}
+        return set(MemoryKeyring.usernames(self, "workbench"))
 
 
 def file_vault(workspace_path: Path) -> Vault:
