@@ -160,6 +160,20 @@ def test_an_idle_connection_is_closed(
     assert time.monotonic() - started < CAP
 
 
+def test_blank_lines_between_requests_do_not_keep_a_connection_open(small: Stack) -> None:
+    with connect(small) as sock:
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < CAP:
+                sock.sendall(b"\r\n")  # skipped by the parser: never starts a request
+                time.sleep(0.05)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        status, _ = read_answer(sock)
+    assert status is None
+    assert time.monotonic() - started < CAP
+
+
 def test_a_body_that_never_ends_is_cut_off(small: Stack) -> None:
     with connect(small) as sock:
         sock.sendall(

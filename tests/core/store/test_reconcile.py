@@ -251,6 +251,29 @@ def test_writers_sharing_a_keychain_queue_on_the_workspace_lock(tmp_path: Path) 
     assert keychain.names() == {account_key(i) for i in stored}  # no journal, no orphan
 
 
+def test_two_writers_never_create_two_client_secrets(tmp_path: Path) -> None:
+    keychain = Keychain()
+    path = tmp_path / "ws.sqlite3"
+    with Workspace.open(path) as ws:
+        project = ws.create_project("P").id
+    seen: list[str] = []
+
+    def reader() -> None:
+        own = open_connections(path, Vault(backend=keychain))
+        try:
+            seen.append(own.project_credentials(project)[1])
+        finally:
+            own.workspace.close()
+
+    threads = [threading.Thread(target=reader) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(seen) == 6
+    assert len(set(seen)) == 1  # everyone was shown the one secret that was kept
+
+
 # The crash child: one operation on a workspace with its encrypted secrets file.
 CHILD = """
 import sys
