@@ -25,15 +25,13 @@ from tests.helpers.cli import (
     run_cli,
     write_app_file,
 )
-from tests.helpers.disk import SmallDisk, full_disk
+from tests.helpers.disk import SmallDisk
 from workbench.core.catalog import Catalog, parse_app
 from workbench.core.store.connections import Connections
 from workbench.core.store.faults import CRASH_ENV
 from workbench.core.store.vault import account_key
 from workbench.core.store.workspace import Workspace
 from workbench.sandbox.server import SandboxThread
-
-__all__ = ["full_disk"]  # a fixture, imported for the tests below
 
 CANARY = "gho_CANARY_5e4d3c2b1a"
 GITHUB = ("--app", "github", "--secret", f"oauth_access_token={CANARY}")

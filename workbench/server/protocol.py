@@ -266,7 +266,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             return
         if status is not None and self._in_flight == 0:
             self.transport.write(error_bytes(status, message))
-        self.transport.close()
+        if self.transport.get_write_buffer_size():
+            self.transport.abort()  # the client reads nothing: do not wait to flush to it
+        else:
+            self.transport.close()
 
 
 def protocol_factory(limits: ConnectionLimits) -> Callable[..., GuardedHttpProtocol]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.disk import SmallDisk, full_disk
+from tests.helpers.disk import SmallDisk
 from workbench.core.store.faults import CRASH_ENV
 from workbench.core.store.vault import (
     Vault,
@@ -20,8 +20,6 @@ from workbench.core.store.vault import (
     account_key,
 )
 from workbench.core.store.vaultfile import EncryptedFileKeyring
-
-__all__ = ["full_disk"]  # a fixture, imported for the tests below
 
 PASSPHRASE = "correct horse"
 FAST_N = 2**10
