@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("engine_vs_direct", "server_vs_direct", "gui", "gui_body")
+BENCHMARKS = ("engine_vs_direct", "server_vs_direct", "server_under_attack", "gui", "gui_body")
 
 
 def main(argv: list[str]) -> int:

@@ -30,6 +30,9 @@ import pytest  # noqa: E402
 
 from workbench.core.store.vault import MemoryKeyring  # noqa: E402
 
+# Fixtures shared by every layer: ``full_disk`` (a tmpfs filled to ENOSPC, or injected).
+pytest_plugins = ["tests.helpers.disk"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_keyring() -> None:

@@ -6,13 +6,12 @@ sandbox upstream the test starts, every step a separate ``workbench`` process.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.cli import file_vault, prepare_secrets_file, run_cli
+from tests.helpers.cli import file_vault, prepare_secrets_file, run_cli, write_app_file
 from workbench.core.store.workspace import Workspace
 from workbench.sandbox.server import SandboxThread
 
@@ -26,32 +25,6 @@ def upstream() -> Iterator[str]:
     with SandboxThread() as sandbox:
         assert sandbox.base_url is not None
         yield sandbox.base_url.removeprefix("http://")
-
-
-def write_app_file(directory: Path, authority: str) -> Path:
-    """An import file in our schema: one app whose allowed domain is the sandbox."""
-    app = {
-        "name_slug": "local_crm",
-        "name": "Local CRM (test)",
-        "auth_type": "keys",
-        "connect": {
-            "proxy_enabled": True,
-            "allowed_domains": [authority],
-            "base_proxy_target_url": f"http://{authority}",
-        },
-        "credentials": [{"name": "api_token", "label": "API token"}],
-        "injection": [
-            {
-                "in": "header",
-                "name": "Authorization",
-                "template": "Bearer {{credentials.api_token}}",
-            }
-        ],
-        "verification": {"method": "GET", "path": "/v1/me", "expect_status": [200]},
-    }
-    path = directory / "apps.json"
-    path.write_text(json.dumps({"schema": 1, "apps": [app]}), encoding="utf-8")
-    return path
 
 
 def test_full_session_with_an_encrypted_secrets_file(tmp_path: Path, upstream: str) -> None:

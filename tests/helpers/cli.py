@@ -10,10 +10,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from workbench.core.store.vault import PASSPHRASE_ENV, Vault, default_secrets_file, open_vault
 from workbench.core.store.vaultfile import EncryptedFileKeyring
@@ -158,3 +161,58 @@ class RunningCli:
             self.process.wait()
         if self.process.stderr is not None:
             self.process.stderr.close()
+
+
+def write_app_file(directory: Path, authority: str) -> Path:
+    """An import file in our schema: one app whose allowed domain is the sandbox."""
+    app = {
+        "name_slug": "local_crm",
+        "name": "Local CRM (test)",
+        "auth_type": "keys",
+        "connect": {
+            "proxy_enabled": True,
+            "allowed_domains": [authority],
+            "base_proxy_target_url": f"http://{authority}",
+        },
+        "credentials": [{"name": "api_token", "label": "API token"}],
+        "injection": [
+            {
+                "in": "header",
+                "name": "Authorization",
+                "template": "Bearer {{credentials.api_token}}",
+            }
+        ],
+        "verification": {"method": "GET", "path": "/v1/me", "expect_status": [200]},
+    }
+    path = directory / "apps.json"
+    path.write_text(json.dumps({"schema": 1, "apps": [app]}), encoding="utf-8")
+    return path
+
+
+@contextmanager
+def demo_server() -> Iterator[tuple[RunningCli, dict[str, str], str]]:
+    """``workbench serve --demo --json`` running: the process, its server info, a token.
+
+    The info holds ``base_url``, ``project_id``, ``client_id`` and ``client_secret``.
+    """
+    with RunningCli("serve", "--demo", "--json") as running:
+        info: dict[str, str] = json.loads(running.read_until("\n}\n"))["server"]
+        yield running, info, _token(info)
+        if running.process.poll() is None:
+            running.stop()  # Ctrl-C: the demo removes its temporary workspace
+
+
+def _token(info: dict[str, str]) -> str:
+    """A bearer token for the demo project, from its client credentials."""
+    response = httpx.post(
+        f"{info['base_url']}/v1/oauth/token",
+        json={
+            "grant_type": "client_credentials",
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+        },
+        timeout=CLI_TIMEOUT,
+        trust_env=False,
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])

@@ -25,6 +25,7 @@ from workbench.core.catalog import App, Catalog, parse_app
 from workbench.core.engine import ProxyEngine
 from workbench.core.ratelimit import RateBudget
 from workbench.core.store.connections import Connections
+from workbench.core.store.vault import Vault
 from workbench.core.store.workspace import Workspace
 from workbench.sandbox.server import SandboxServer
 from workbench.server.runner import LocalServer
@@ -45,6 +46,8 @@ async def echo_upstream(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if not message.get("more_body"):
             break
     path = scope["path"]
+    if path.startswith("/sleep/"):  # a slow upstream: keeps a request busy in the server
+        await asyncio.sleep(float(path.rsplit("/", 1)[1]))
     if path.startswith("/status/"):
         status = int(path.rsplit("/", 1)[1])
         payload = b"" if status == 204 else json.dumps({"status": status}).encode()
@@ -225,15 +228,22 @@ class Stack:
 
 
 def start_stack(
-    directory: Path, *, budget: RateBudget | None = None, **server_options: Any
+    directory: Path,
+    *,
+    budget: RateBudget | None = None,
+    vault: Vault | None = None,
+    **server_options: Any,
 ) -> Stack:
-    """Start upstream, engine and REST server in a loop thread over a new workspace."""
+    """Start upstream, engine and REST server in a loop thread over a new workspace.
+
+    The vault is a fresh in-memory one unless ``vault`` is given.
+    """
     thread = LoopThread()
     upstream = SandboxServer(app=echo_upstream)
     thread.run(upstream.start())
     catalog = Catalog(filler_apps() + echo_apps(upstream.authority))
     connections = Connections(
-        Workspace.open(directory / "workspace.sqlite3"), memory_vault(), catalog
+        Workspace.open(directory / "workspace.sqlite3"), vault or memory_vault(), catalog
     )
     project = connections.workspace.create_project("Server tests")
     client_id, client_secret = connections.project_credentials(project.id)

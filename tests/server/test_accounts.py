@@ -155,10 +155,10 @@ def test_users_list_search_and_page(stack: Stack):
 
 
 def test_delete_user_removes_accounts_and_secrets(stack: Stack):
-    dev = stack.add_account("leaving")
-    prod = stack.add_account("leaving", environment="production")
+    first = stack.add_account("leaving")
+    second = stack.add_account("leaving", app="echo_tenant", custom_fields={"tenant": "t"})
     stack.sdk().users.delete_external_user("leaving")
-    for account in (dev, prod):
+    for account in (first, second):
         assert stack.connections.find_account(account.id) is None
         assert dict(stack.connections.credentials(account.id)) == {}
     assert stack.connections.workspace.get_user(stack.project_id, "leaving") is None

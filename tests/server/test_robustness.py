@@ -146,7 +146,7 @@ CANARY = "-".join(["sk_live", "SHOULD", "NOT", "LEAK"])  # never a literal in a 
 
 
 class _BrokenWorkspace:
-    def list_users(self, project_id: str, *, q: str | None = None) -> list[object]:
+    def list_users(self, project_id: str, **filters: object) -> list[object]:
         raise RuntimeError(f"boom with secret {CANARY}")
 
 
@@ -221,3 +221,92 @@ def test_lifespan_is_acknowledged():
 
     asyncio.run(app({"type": "lifespan"}, receive, send))  # type: ignore[arg-type]
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def _raw_status(stack: Stack, payload: bytes) -> tuple[int, bytes]:
+    """Send raw bytes (asking to close) on a fresh connection; the answer's status and body."""
+    with socket.create_connection(("127.0.0.1", stack.server.port), timeout=10) as sock:
+        sock.sendall(payload)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+@pytest.mark.parametrize(
+    "hosts",
+    [
+        ["{host}", "{host}"],
+        ["{host}", "evil.example"],
+        ["evil.example", "{host}"],
+        [],
+    ],
+)
+def test_a_request_without_exactly_one_host_is_400(stack: Stack, hosts: list[str]):
+    host = f"127.0.0.1:{stack.server.port}"
+    lines = "".join(f"Host: {value.format(host=host)}\r\n" for value in hosts)
+    status, body = _raw_status(
+        stack, f"GET /v1/connect/apps HTTP/1.1\r\n{lines}Connection: close\r\n\r\n".encode()
+    )
+    assert status == 400
+    assert b"Host" in body
+
+
+def _nested(depth: int, *, kind: str) -> bytes:
+    """JSON nested ``depth`` deep; 0 means as deep as fits just under the 64 KiB body cap."""
+    if kind == "array":
+        depth = depth or 32_000
+        return b"[" * depth + b"]" * depth
+    depth = depth or 10_000
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+@pytest.mark.parametrize("kind", ["array", "object"])
+@pytest.mark.parametrize("depth", [33, 5_000, 0])
+def test_deeply_nested_json_on_the_token_endpoint_is_400(
+    stack: Stack, kind: str, depth: int, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.ERROR)
+    with httpx.Client(base_url=stack.base_url, trust_env=False) as client:
+        response = client.post(
+            "/v1/oauth/token",
+            content=_nested(depth, kind=kind),
+            headers={"content-type": "application/json"},
+        )
+    assert response.status_code == 400, response.text
+    assert "nests deeper than 32 levels" in response.json()["error"]
+    assert not [r for r in caplog.records if r.name.startswith("workbench.")]
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(stack: Stack):
+    with httpx.Client(base_url=stack.base_url, trust_env=False) as client:
+        response = client.post(
+            "/v1/oauth/token",
+            json={
+                "grant_type": "client_credentials",
+                "client_id": stack.client_id,
+                "client_secret": stack.client_secret,
+                "scope": "[" * 1000 + '\\"{' * 100,
+            },
+        )
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "message"),
+    [
+        (b" " * (64 * 1024 + 1), "application/json", 413, "exceeds 65536 bytes"),
+        (b"&".join(b"f%d=1" % n for n in range(101)), "application/x-www-form-urlencoded", 400,
+         "at most 100 fields"),
+    ],
+)  # fmt: skip
+def test_a_parsed_body_is_bounded_in_size_and_fields(
+    stack: Stack, body: bytes, content_type: str, status: int, message: str
+):
+    with httpx.Client(base_url=stack.base_url, trust_env=False) as client:
+        response = client.post(
+            "/v1/oauth/token", content=body, headers={"content-type": content_type}
+        )
+    assert response.status_code == status
+    assert message in response.json()["error"]

@@ -278,3 +278,19 @@ def test_the_headers_as_sent_keep_what_was_typed(qloop: qasync.QEventLoop, tmp_p
         assert ["x-trace", "t-1"] in [[k.lower(), v] for k, v in echoed["headers"]]
         assert "Basic" in window.response.sent.toPlainText()
         assert not any(secret in window.response.sent.toPlainText() for secret in SECRETS)
+
+
+def test_removing_a_user_removes_their_accounts_in_this_environment(
+    qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    with open_window(qloop, tmp_path / "settings.ini") as window:
+        pick(window, BOB, "apn_demoBobWeather")
+        window.on_remove_user()
+        box = window.findChild(object, "confirmDialog")
+        assert "development" in box.text()
+        assert "secrets" in box.text()
+        next(b for b in box.buttons() if b.text() == "Remove user").click()
+        wait(qloop, lambda: window.pickers.users.row_of(BOB) < 0, "bob to go")
+        session = window.bridge.session
+        assert session.vault.credentials("apn_demoBobWeather") == {}
+        assert session.workspace.find_account("apn_demoBobWeather") is None

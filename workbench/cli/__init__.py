@@ -25,6 +25,7 @@ from workbench.cli import accounts, apps, demo, projects, send, serve, users, wi
 from workbench.cli.args import Parser
 from workbench.cli.exits import EXIT_CODES_HELP, CliError, Exit
 from workbench.cli.output import print_error
+from workbench.core.accounts import CredentialsUnavailable
 from workbench.core.catalog import CatalogError
 from workbench.core.errors import ProxyError, RuleError
 from workbench.core.store.workspace import WorkspaceError
@@ -110,7 +111,7 @@ def describe_error(exc: BaseException) -> tuple[str, Exit]:
         return exc.message, Exit.USAGE
     if isinstance(exc, ProxyError):
         return f"{exc.message} (engine: {exc.status} {exc.code})", Exit.ENGINE
-    if isinstance(exc, CatalogError | WorkspaceError | KeyringError):
+    if isinstance(exc, CatalogError | WorkspaceError | KeyringError | CredentialsUnavailable):
         # The core's messages for these are written for people (and hold no secret).
         return str(exc), Exit.ERROR
     if isinstance(exc, sqlite3.Error):

@@ -81,11 +81,19 @@ class Context:
 
     @property
     def connections(self) -> Connections:
-        """Workspace and vault kept in step (accounts, secrets, client credentials)."""
+        """Workspace and vault kept in step (accounts, secrets, client credentials).
+
+        Opening them finishes whatever a crashed command left half done (see
+        ``Connections.reconcile``), when the vault is the workspace's own persistent one:
+        a session-only memory vault holds none of the workspace's secrets.
+        """
         if self._connections is None:
             from workbench.core.store.connections import Connections
 
-            self._connections = Connections(self.workspace, self.vault, self.catalog)
+            connections = Connections(self.workspace, self.vault, self.catalog)
+            if self.vault.persistent:
+                connections.reconcile()
+            self._connections = connections
         return self._connections
 
     @property

@@ -36,6 +36,15 @@ class Account:
     updated_at: str = ""
 
 
+class CredentialsUnavailable(Exception):
+    """An account's secrets exist but cannot be read now: a damaged entry, a failing store.
+
+    Raised by a :class:`CredentialSource`; the message names the problem and the account,
+    never a secret. (An account with no secrets at all is not this: it gets an empty
+    mapping.)
+    """
+
+
 class AccountDirectory(Protocol):
     """Finds accounts by id (the engine checks ownership itself)."""
 
@@ -48,7 +57,11 @@ class CredentialSource(Protocol):
     """Gives an account's secrets, by name (``api_key``, ``oauth_access_token``...)."""
 
     def credentials(self, account_id: str) -> Mapping[str, str]:
-        """Return the account's secret values (empty when it has none)."""
+        """Return the account's secret values (empty when it has none).
+
+        Raises:
+            CredentialsUnavailable: they exist but cannot be read.
+        """
         ...
 
 

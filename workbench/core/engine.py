@@ -11,7 +11,12 @@ from types import TracebackType
 from typing import Protocol
 
 from workbench.core import rules
-from workbench.core.accounts import Account, AccountDirectory, CredentialSource
+from workbench.core.accounts import (
+    Account,
+    AccountDirectory,
+    CredentialSource,
+    CredentialsUnavailable,
+)
 from workbench.core.catalog import App
 from workbench.core.errors import ProxyError, RuleError
 from workbench.core.events import EventBus, ExchangeEvent
@@ -214,6 +219,8 @@ class ProxyEngine:
             )
         except RuleError as error:
             raise ProxyError.from_rule(error) from None
+        except CredentialsUnavailable as error:
+            raise ProxyError(503, "credentials_unavailable", str(error)) from None
         scrubber = progress.scrubber = Scrubber(injected.secrets)
         progress.url = scrubber.mask(injected.url)
         return await self._exchange(

@@ -6,6 +6,7 @@ environment its ``x-pd-environment`` header names (``production`` by default).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.datastructures import QueryParams
@@ -124,7 +125,8 @@ async def delete_account(ctx: ServerContext, call: Call) -> Response:
         ApiError: 404 for an account outside this project or environment.
     """
     account = _visible_account(ctx, call)
-    ctx.connections.remove_account(account.id)
+    # In a thread: the change waits for other processes' writers, never the event loop.
+    await asyncio.to_thread(ctx.connections.remove_account, account.id)
     return Response(status_code=204)
 
 
@@ -154,5 +156,5 @@ async def delete_app_accounts(ctx: ServerContext, call: Call) -> Response:
     if app is None and not accounts:
         raise ApiError(404, f"App {value[:100]!r} was not found")
     for account in accounts:
-        ctx.connections.remove_account(account.id)
+        await asyncio.to_thread(ctx.connections.remove_account, account.id)
     return Response(status_code=204)

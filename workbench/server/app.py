@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workbench.server import accounts, apps, users
 from workbench.server.auth import TokenStore, grant_token, parse_token_request
+from workbench.server.bodies import read_body
 from workbench.server.context import ServerContext
 from workbench.server.errors import error_response
 from workbench.server.guards import DEFAULT_MAX_BODY_BYTES, BodyLimit, HostGuard, loopback_hosts
@@ -34,7 +35,8 @@ async def issue_token(ctx: ServerContext, call: Call) -> JSONResponse:
         ApiError: 400 for a malformed request or another grant, 401 for wrong credentials.
     """
     request = call.request
-    fields = parse_token_request(await request.body(), request.headers.get("content-type", ""))
+    body = await read_body(request)  # bounded: see server/limits.py
+    fields = parse_token_request(body, request.headers.get("content-type", ""))
     issued = grant_token(fields, ctx.connections, ctx.tokens)
     return JSONResponse(issued.to_json(), headers={"cache-control": "no-store"})
 

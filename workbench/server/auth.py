@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
 
+from workbench.server import bodies
 from workbench.server.errors import ApiError
 
 TOKEN_LIFETIME = 3600.0  # seconds; Python refreshes 120 s early, so keep it well above that
@@ -118,19 +117,18 @@ def parse_token_request(body: bytes, content_type: str) -> dict[str, str]:
     """The fields of a token request, sent as JSON (the SDKs) or form-encoded (curl).
 
     Raises:
-        ApiError: 400 when the body is neither, or a field is not a string.
+        ApiError: 400 when the body is neither, is nested too deeply (see
+            :mod:`workbench.server.bodies`), or a field is not a string.
     """
     media = content_type.split(";", 1)[0].strip().lower()
-    try:
-        if media == "application/x-www-form-urlencoded":
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
-            fields: object = dict(pairs) if body else {}
-        elif media in ("", "application/json") or media.endswith("+json"):
-            fields = json.loads(body) if body.strip() else {}
-        else:
-            raise ApiError(400, "Send the token request as JSON or form-encoded")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "The token request body is malformed") from exc
+    what = "The token request body"
+    fields: object
+    if media == "application/x-www-form-urlencoded":
+        fields = bodies.parse_form(body, what=what) if body else {}
+    elif media in ("", "application/json") or media.endswith("+json"):
+        fields = bodies.parse_json(body, what=what) if body.strip() else {}
+    else:
+        raise ApiError(400, "Send the token request as JSON or form-encoded")
     if not isinstance(fields, dict):
         raise ApiError(400, "The token request body must be a JSON object")
     result: dict[str, str] = {}

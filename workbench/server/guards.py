@@ -8,9 +8,10 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workbench.server.errors import ApiError, error_response
+from workbench.server.limits import MAX_BODY_BYTES
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
-DEFAULT_MAX_BODY_BYTES = 10 * 2**20  # 10 MiB
+DEFAULT_MAX_BODY_BYTES = MAX_BODY_BYTES
 
 
 def loopback_hosts(port: int) -> frozenset[str]:
@@ -24,7 +25,9 @@ class HostGuard:
     A page on ``evil.example`` whose name later resolves to 127.0.0.1 (DNS rebinding)
     reaches the socket with ``Host: evil.example:PORT``; answering it would hand the
     page our API. The allowed values include the port, so another local service's name
-    does not pass either. The answer is 421 Misdirected Request.
+    does not pass either. The answer is 421 Misdirected Request. A request with more than
+    one Host header, or an HTTP/1.1 request with none, is malformed (RFC 9112 section 3.2):
+    400, whatever the values.
 
     Args:
         app: the wrapped ASGI app.
@@ -40,16 +43,28 @@ class HostGuard:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        host = Headers(scope=scope).get("host", "")
+        hosts = [value for name, value in scope["headers"] if name == b"host"]
+        if len(hosts) > 1 or (not hosts and scope.get("http_version") == "1.1"):
+            count = f"{len(hosts)} Host headers" if hosts else "no Host header"
+            message = f"The request has {count}; HTTP/1.1 requires exactly one"
+            await self._refuse(400, message, scope, receive, send)
+            return
+        host = hosts[0].decode("latin-1") if hosts else ""
         if host.lower() not in self.allowed_hosts():
             shown = repr(host[:80]) if host else "(none)"
             message = f"Host {shown} is not this server; call it via http://127.0.0.1:<port>"
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1008})
-                return
-            await error_response(421, message)(scope, receive, send)
+            await self._refuse(421, message, scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _refuse(
+        status: int, message: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await error_response(status, message)(scope, receive, send)
 
 
 class BodyLimit:

@@ -18,7 +18,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from workbench.core.accounts import CredentialsUnavailable
 from workbench.core.errors import ProxyError
+from workbench.core.store.filelock import StoreBusy
+from workbench.core.store.vault import VaultError
+from workbench.core.store.workspace import WorkspaceError
 from workbench.server.auth import TokenStore, bearer_project
 from workbench.server.errors import (
     ApiError,
@@ -30,6 +34,7 @@ from workbench.server.errors import (
 log = logging.getLogger(__name__)
 
 MAX_PATH_CHARS = 16 * 1024
+STORE_FAILURES = (CredentialsUnavailable, VaultError, WorkspaceError, StoreBusy)
 
 
 @dataclass(frozen=True)
@@ -124,8 +129,9 @@ class RawRouter:
     Order: a bearer token is required first (everything but public routes, even
     unknown paths, answers 401 without one), then 404 for no route, 405 for a method
     the route lacks, 403 when a path's ``{project_id}`` is not the token's project.
-    ``ApiError`` and ``ProxyError`` become their JSON answers; anything else becomes a
-    bare 500 ``{"error": "internal error"}`` and a log line without the exception text.
+    ``ApiError`` and ``ProxyError`` become their JSON answers, a failing store (vault or
+    workspace) a 503 naming it; anything else becomes a bare 500
+    ``{"error": "internal error"}`` and a log line without the exception text.
     """
 
     def __init__(self, routes: Sequence[Route], tokens: TokenStore) -> None:
@@ -164,6 +170,10 @@ class RawRouter:
             return api_error_response(error)
         except ProxyError as error:
             return engine_error_response(error)
+        except STORE_FAILURES as error:
+            # The vault or the workspace failed (damaged, full, busy): say so, and that it
+            # is the server's store, not the request; the messages hold no secret.
+            return error_response(503, str(error))
         except ClientDisconnect:
             raise
         except Exception as exc:

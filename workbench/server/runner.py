@@ -11,6 +11,8 @@ from workbench.loopback import LoopbackServer, http_base_url
 from workbench.server.app import ConnectApi, build_app
 from workbench.server.auth import TokenStore
 from workbench.server.guards import DEFAULT_MAX_BODY_BYTES
+from workbench.server.limits import ConnectionLimits
+from workbench.server.protocol import ConnectionGate, protocol_factory
 
 if TYPE_CHECKING:
     from workbench.core.engine import ProxyEngine
@@ -42,6 +44,7 @@ class LocalServer(LoopbackServer):
         allow_credentials: see :func:`build_app`.
         max_body_bytes: see :func:`build_app`.
         tokens: see :func:`build_app`.
+        limits: what a connection may send or hold open (``server/limits.py``).
     """
 
     def __init__(
@@ -54,8 +57,12 @@ class LocalServer(LoopbackServer):
         allow_credentials: bool = False,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         tokens: TokenStore | None = None,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         _check_loopback(host)
+        self.limits = limits or ConnectionLimits()
+        protocol = protocol_factory(self.limits)
+        self.gate: ConnectionGate = protocol.gate  # type: ignore[attr-defined]
         self.app: ConnectApi = build_app(
             connections=connections,
             engine=engine,
@@ -70,7 +77,15 @@ class LocalServer(LoopbackServer):
             port,
             name="REST server",
             shutdown_grace=5,
-            uvicorn_options={"server_header": False, "date_header": False},
+            uvicorn_options={
+                "server_header": False,
+                "date_header": False,
+                # Our protocol enforces every limit of server/limits.py itself; uvicorn's
+                # own keep-alive timer is set to the same value so that it never differs.
+                "http": protocol,
+                "timeout_keep_alive": self.limits.keep_alive_timeout,
+                "ws": "none",
+            },
         )
 
     @property

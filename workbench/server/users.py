@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.responses import JSONResponse, Response
 
 from workbench.core.store.workspace import ExternalUser
@@ -18,14 +20,17 @@ def _created_order(user: ExternalUser) -> SortKey:
 
 
 async def list_users(ctx: ServerContext, call: Call) -> JSONResponse:
-    """The project's external users; ``q`` matches part of the external id.
+    """The external users with accounts in the request's environment; ``q`` matches part
+    of the external id.
 
     Raises:
-        ApiError: 400 for a bad ``limit`` or cursor.
+        ApiError: 400 for a bad ``limit``, cursor or environment.
     """
     query = call.request.query_params
     users = ctx.connections.workspace.list_users(
-        call.params["project_id"], q=params.text(query, "q") or None
+        call.params["project_id"],
+        q=params.text(query, "q") or None,
+        environment=params.environment(call.request.headers),
     )
     page = paginate(
         users,
@@ -39,13 +44,19 @@ async def list_users(ctx: ServerContext, call: Call) -> JSONResponse:
 
 
 async def delete_user(ctx: ServerContext, call: Call) -> Response:
-    """Delete a user with all their accounts (both environments) and secrets; 204.
+    """Delete a user's accounts in the request's environment, with their secrets; 204.
+
+    The user record goes too once they have no account left in either environment.
 
     Raises:
-        ApiError: 404 when the project has no user with this external id.
+        ApiError: 404 when the user has no account in this project and environment.
     """
     project_id, external_id = call.params["project_id"], call.params["external_user_id"]
-    if ctx.connections.workspace.get_user(project_id, external_id) is None:
+    environment = params.environment(call.request.headers)
+    if ctx.connections.workspace.get_user(project_id, external_id, environment=environment) is None:
         raise ApiError(404, f"External user {external_id[:100]!r} was not found")
-    ctx.connections.remove_user(project_id, external_id)
+    # In a thread: the change waits for other processes' writers, never the event loop.
+    await asyncio.to_thread(
+        ctx.connections.remove_user, project_id, external_id, environment=environment
+    )
     return Response(status_code=204)

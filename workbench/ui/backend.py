@@ -237,16 +237,21 @@ class Session:
         return self.workspace.create_project(name)
 
     def users(self, project_id: str) -> list[ExternalUser]:
-        """The project's external users."""
+        """The project's external users, in every environment.
+
+        A user just added has no account yet, so filtering by environment would hide
+        them; the accounts shown for a user are those of the chosen environment.
+        """
         return self.workspace.list_users(project_id)
 
     def add_user(self, project_id: str, external_id: str) -> ExternalUser:
         """Create (or find) an external user of the project."""
         return self.workspace.ensure_user(project_id, external_id)
 
-    def remove_user(self, project_id: str, external_id: str) -> list[str]:
-        """Remove a user, their accounts and the accounts' secrets; the removed account ids."""
-        return self.connections.remove_user(project_id, external_id)
+    def remove_user(self, project_id: str, external_id: str, environment: str) -> list[str]:
+        """Remove a user's accounts in ``environment`` with their secrets (and the user once
+        no account is left anywhere, as the REST route does); the removed account ids."""
+        return self.connections.remove_user(project_id, external_id, environment=environment)
 
     def accounts(self, project_id: str, environment: str) -> list[Account]:
         """The project's accounts in one environment."""

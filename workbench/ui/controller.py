@@ -362,7 +362,9 @@ class Controller(QObject):
 
     async def remove_user(self, external_id: str) -> list[str]:
         """Remove a user with their accounts and secrets; the removed account ids."""
-        removed = await self.bridge.call(Session.remove_user, self.project_id, external_id)
+        removed = await self.bridge.call(
+            Session.remove_user, self.project_id, external_id, self.environment
+        )
         await self._load_project()
         self.accounts_changed.emit()
         return removed

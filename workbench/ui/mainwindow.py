@@ -417,11 +417,13 @@ class MainWindow(QMainWindow):
         if not user:
             return
         count = sum(1 for a in self.controller.accounts if a.external_user_id == user)
+        environment = self.controller.environment
         confirm(
             self,
             "Remove user",
-            f"Remove {user} and their {count} account{'s' if count != 1 else ''} in this "
-            "project? The accounts' secrets are removed from the keychain too.",
+            f"Remove {user} and their {count} account{'s' if count != 1 else ''} in "
+            f"{environment}? The accounts' secrets are removed from the keychain too; the "
+            "user goes once no account is left in any environment.",
             "Remove user",
             lambda: self.tasks.spawn(self._remove_user(user)),
         )

@@ -1,9 +1,8 @@
-"""The vault: memory, encrypted file and keychain modes, refusal without a keychain, degrading."""
+"""The vault: memory, encrypted file and keychain modes, refusal without a keychain, failures."""
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import stat
 import subprocess
@@ -21,6 +20,7 @@ from workbench.core.store.vault import (
     PASSPHRASE_ENV,
     MemoryKeyring,
     Vault,
+    VaultEntryDamaged,
     VaultError,
     VaultLocked,
     VaultUnavailable,
@@ -120,15 +120,19 @@ def test_account_credentials_are_one_json_entry_per_account(
     assert vault.delete_credentials("apn_1") is False
 
 
-def test_a_damaged_credentials_entry_reads_as_empty_and_is_logged(
-    memory_keyring: MemoryKeyring, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("raw", ["{not json " + CANARY, '["' + CANARY + '"]', '{"k": 5}'])
+def test_a_damaged_credentials_entry_is_reported_for_that_entry_alone(
+    memory_keyring: MemoryKeyring, raw: str
 ) -> None:
-    memory_keyring.set_password("workbench", account_key("apn_bad"), "{not json " + CANARY)
     vault = open_vault("auto")
-    with caplog.at_level(logging.WARNING):
-        assert vault.credentials("apn_bad") == {}
-    assert "apn_bad" in caplog.text
-    assert CANARY not in caplog.text
+    vault.set_credentials("apn_good", {"api_key": "fine"})
+    memory_keyring.set_password("workbench", account_key("apn_bad"), raw)
+    with pytest.raises(VaultEntryDamaged) as caught:
+        vault.credentials("apn_bad")
+    assert caught.value.key == account_key("apn_bad")
+    assert "the secrets of account apn_bad" in str(caught.value)
+    assert CANARY not in str(caught.value)
+    assert vault.credentials("apn_good") == {"api_key": "fine"}
 
 
 def test_auto_uses_the_memory_backend_the_user_named(memory_keyring: MemoryKeyring) -> None:
@@ -172,30 +176,44 @@ def test_from_a_chain_the_first_real_keychain_is_picked() -> None:
     assert open_vault("keychain").backend is keychain
 
 
-def test_vault_without_backend_falls_back_to_memory_with_a_reason() -> None:
+def test_vault_without_backend_uses_the_keychain_or_refuses() -> None:
+    keychain = FakeKeychain()
+    keyring.set_keyring(keychain)
+    assert Vault().backend is keychain
     keyring.set_keyring(fail.Keyring())
-    vault = Vault()
-    assert (vault.kind, vault.persistent) == ("memory", False)
-    assert "no system keychain" in vault.reason
+    with pytest.raises(VaultUnavailable):
+        Vault()
+    keyring.set_keyring(MemoryKeyring())
+    with pytest.raises(VaultUnavailable):  # memory is never taken without being chosen
+        Vault()
 
 
-def test_a_failing_keychain_degrades_to_memory_and_says_so(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    changes: list[Vault] = []
-    vault = Vault(backend=BrokenKeychain(), on_change=changes.append)
-    assert vault.persistent is True
-    with caplog.at_level(logging.WARNING):
-        vault.set("account:apn_1", CANARY)
-    assert changes == [vault]
-    assert (vault.kind, vault.persistent) == ("memory", False)
-    assert "InitError" in vault.reason
-    assert "memory" in vault.reason
-    assert vault.get("account:apn_1") == CANARY  # kept for this session
-    assert "falling back to in-memory secrets" in caplog.text
-    assert CANARY not in caplog.text
-    vault.set("other", "x")
-    assert len(changes) == 1  # memory does not fail again
+def test_a_failing_keychain_raises_and_nothing_goes_to_memory() -> None:
+    keychain = BrokenKeychain()
+    vault = Vault(backend=keychain)
+    with pytest.raises(VaultError) as caught:
+        vault.set_credentials("apn_1", {"api_key": CANARY})
+    message = str(caught.value)
+    assert message.startswith("could not save the secrets of account apn_1: ")
+    assert "InitError: Failed to create the collection" in message
+    assert CANARY not in message
+    assert (vault.backend, vault.kind, vault.persistent) == (keychain, "keychain", True)
+    assert vault.credentials("apn_1") == {}  # not kept anywhere else either
+    with pytest.raises(VaultError, match="could not save the client secret of project proj_1"):
+        vault.set("project:proj_1:client_secret", "pd_secret_x")
+
+
+class UnreadableKeychain(FakeKeychain):
+    """A keychain whose reads fail (locked, or its daemon gone)."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise InitError("the collection is locked")
+
+
+def test_a_keychain_that_cannot_be_read_says_so_instead_of_reading_as_empty() -> None:
+    vault = Vault(backend=UnreadableKeychain())
+    with pytest.raises(VaultError, match=r"could not read the secrets of account apn_1: .*locked"):
+        vault.credentials("apn_1")
 
 
 def test_unknown_mode_is_a_value_error() -> None:
@@ -231,7 +249,9 @@ def test_file_mode_never_writes_plaintext_and_is_private(tmp_path: Path) -> None
     assert b"9f8e7d" not in data
     assert b"account:apn_1" in data  # entry names are not secret; the scan sees the file
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert [p.name for p in tmp_path.iterdir()] == ["ws.secrets"]  # no temporary left
+    # No temporary copy is left; the writers' lock file holds nothing.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ws.secrets", "ws.secrets.lock"]
+    assert (tmp_path / "ws.secrets.lock").read_bytes() == b""
 
 
 def test_file_mode_with_a_wrong_passphrase_is_locked(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.disk import small_disk
 from tests.helpers.workspace import open_workspace
 from workbench.core.accounts import Account
 from workbench.core.store.migrations import LATEST_VERSION
@@ -267,6 +268,29 @@ def test_delete_user_removes_their_accounts_only(workspace: Workspace) -> None:
     assert workspace.delete_user(pid, "alice") == []
 
 
+def test_users_are_seen_and_removed_per_environment(workspace: Workspace) -> None:
+    pid = workspace.create_project("A").id
+    workspace.insert_account(account(pid, "alice", id="apn_dev"))
+    workspace.insert_account(account(pid, "alice", id="apn_prod", environment="production"))
+    workspace.insert_account(account(pid, "bob", id="apn_bob", environment="production"))
+    workspace.ensure_user(pid, "carol")  # no account: seen in no environment
+
+    def names(environment: str | None) -> list[str]:
+        return [u.external_id for u in workspace.list_users(pid, environment=environment)]
+
+    assert names(None) == ["alice", "bob", "carol"]
+    assert names("development") == ["alice"]
+    assert names("production") == ["alice", "bob"]
+    assert workspace.get_user(pid, "bob", environment="development") is None
+    assert workspace.get_user(pid, "bob", environment="production") is not None
+    assert workspace.delete_user(pid, "bob", environment="development") == []
+    assert workspace.delete_user(pid, "alice", environment="development") == ["apn_dev"]
+    assert workspace.get_user(pid, "alice") is not None  # still connected in production
+    assert workspace.delete_user(pid, "alice", environment="production") == ["apn_prod"]
+    assert workspace.get_user(pid, "alice") is None
+    assert [a.id for a in workspace.list_accounts()] == ["apn_bob"]
+
+
 def test_set_account_health(tmp_path: Path) -> None:
     with Workspace.open(tmp_path / "ws.sqlite3", clock=SteppingClock()) as ws:
         pid = ws.create_project("A").id
@@ -349,3 +373,14 @@ def test_probing_unknown_ids_keeps_the_account_cache_bounded(workspace: Workspac
     _, cache = workspace._account_cache  # the bound is internal: nothing public shows it
     assert len(cache) <= 1024
     assert workspace.find_account("apn_real") is not None
+
+
+def test_a_full_disk_is_named_when_a_workspace_cannot_be_created(tmp_path: Path) -> None:
+    with small_disk(tmp_path, real=True) as disk:
+        disk.fill()
+        with pytest.raises(WorkspaceError) as caught:
+            Workspace.open(disk.root / "new.sqlite3")
+    message = str(caught.value)
+    assert message.startswith(f"cannot open workspace {disk.root / 'new.sqlite3'}: ")
+    assert "KiB free on that disk" in message
+    assert "not a workbench workspace" not in message

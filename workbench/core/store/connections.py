@@ -4,27 +4,46 @@ This is the service the CLI, the REST server, the demo and the GUI use. It valid
 account against its catalog entry *before* storing anything, writes secrets to the vault
 and everything else to the workspace, and removes both together. It is also the
 engine's ``AccountDirectory`` and ``CredentialSource``.
+
+Every change to both stores holds the workspace's writers' lock (``<workspace>.lock``,
+shared by every process on the file), journals the account ids it touches (see
+:mod:`workbench.core.store.reconcile`), and runs in the one order a crash cannot turn into
+a loss: secrets are written before the row that owns them is committed, and deleted only
+after the row's deletion is committed. A failure midway undoes what it can and raises.
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
-import threading
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Protocol
 
-from workbench.core.accounts import ENVIRONMENTS, Account
+from workbench.core.accounts import ENVIRONMENTS, Account, CredentialsUnavailable
 from workbench.core.catalog import App, Catalog
 from workbench.core.errors import ProxyError, RuleError
 from workbench.core.exchange import ProxyRequest, ProxyResult
 from workbench.core.injection import redact, render_template
 from workbench.core.store.account_input import check_custom_fields, check_secrets
+from workbench.core.store.faults import checkpoint
+from workbench.core.store.filelock import FileLock, lock_path
 from workbench.core.store.ids import is_id, new_id, random_base62
-from workbench.core.store.vault import Vault, client_secret_key
+from workbench.core.store.reconcile import (
+    DAMAGED_DETAIL,
+    MISSING_DETAIL,
+    Journal,
+    Reconciled,
+    needs_secrets,
+    reconcile,
+)
+from workbench.core.store.vault import Vault, VaultEntryDamaged, VaultError, client_secret_key
 from workbench.core.store.workspace import Project, Workspace
 
 __all__ = ["Connections", "Sender", "check_custom_fields", "check_secrets"]
+
+log = logging.getLogger(__name__)
 
 HEALTH_DETAIL_CHARS = 200
 
@@ -51,8 +70,36 @@ class Connections:
         self.workspace = workspace
         self.vault = vault
         self.catalog = catalog
-        # Serialises id checks with the writes that follow them, and lazy secret creation.
-        self._lock = threading.RLock()
+        # Serialises id checks with the writes that follow them, lazy secret creation and
+        # every change to both stores, across threads and processes.
+        self._lock = FileLock(lock_path(workspace.path))
+        self._journal = Journal(vault)
+
+    def reconcile(self) -> Reconciled:
+        """Finish what a crash interrupted: see :func:`~workbench.core.store.reconcile.reconcile`.
+
+        Call it once when opening a workspace with its own (persistent) vault.
+
+        Raises:
+            VaultError: the vault cannot be read or changed.
+            WorkspaceError: the workspace cannot be read or changed.
+        """
+        with self._lock:
+            return reconcile(self.workspace, self.vault, self.catalog)
+
+    @contextmanager
+    def _changing(self, account_ids: Sequence[str]) -> Iterator[None]:
+        """Journal ``account_ids`` for the duration of a change to both stores.
+
+        A failure to journal fails the change before anything happened. Once the change
+        succeeded, a failure to clear the journal only leaves work for :meth:`reconcile`.
+        """
+        self._journal.add(account_ids)
+        yield
+        try:
+            self._journal.discard(account_ids)
+        except VaultError as exc:
+            log.warning("the vault journal keeps %s until next start: %s", account_ids, exc)
 
     def add_account(
         self,
@@ -70,12 +117,14 @@ class Connections:
         """Validate and store a new account; its external user is created on demand.
 
         Everything is checked before anything is stored. Secrets go to the vault first;
-        if the workspace then refuses the account, they are deleted again.
+        if the workspace then refuses the account, they are deleted again (or, if even
+        that fails, at the next :meth:`reconcile`).
 
         Raises:
             RuleError: unknown project or app, bad user id, environment, account id,
                 custom field or secret; the message names the input at fault.
-            WorkspaceError: the workspace could not store the account.
+            VaultError: the secrets could not be saved; nothing was added.
+            WorkspaceError: the workspace could not store the account; nothing was added.
         """
         if self.workspace.get_project(project_id) is None:
             raise RuleError(
@@ -112,12 +161,23 @@ class Connections:
                 custom_fields=fields,
                 allow_private_network=allow_private_network,
             )
-            self.vault.set_credentials(new_account_id, secret_values)
-            try:
-                return self.workspace.insert_account(account)
-            except BaseException:
-                self.vault.delete_credentials(new_account_id)
-                raise
+            with self._changing([new_account_id]):
+                self.vault.set_credentials(new_account_id, secret_values)
+                try:
+                    checkpoint("add.secrets-stored")
+                    stored = self.workspace.insert_account(account)
+                except BaseException:
+                    self._forget_secrets(new_account_id)
+                    raise
+                checkpoint("add.committed")
+            return stored
+
+    def _forget_secrets(self, account_id: str) -> None:
+        """Undo a new account's secrets after its row failed; the journal covers a failure."""
+        try:
+            self.vault.delete_credentials(account_id)
+        except VaultError as exc:
+            log.warning("orphaned secrets of %s stay until next start: %s", account_id, exc)
 
     def _fresh_account_id(self, account_id: str | None) -> str:
         if account_id is None:
@@ -137,26 +197,60 @@ class Connections:
     def remove_account(self, account_id: str) -> bool:
         """Remove an account and its secrets; True when the account existed.
 
-        Secrets go first: if the workspace write then fails, the account is left without
-        secrets (remove it again), never secrets without an account.
-        """
-        self.vault.delete_credentials(account_id)
-        return self.workspace.delete_account(account_id)
+        The row goes first: a crash or failure after it leaves only secrets without an
+        account, which :meth:`reconcile` deletes, never an account without its secrets.
 
-    def remove_user(self, project_id: str, external_id: str) -> list[str]:
-        """Remove an external user, their accounts and the accounts' secrets.
+        Raises:
+            WorkspaceError: the account could not be removed; nothing changed.
+            VaultError: the account is removed but its secrets could not be deleted yet
+                (the next :meth:`reconcile` deletes them).
+        """
+        with self._lock, self._changing([account_id]):
+            existed = self.workspace.delete_account(account_id)
+            checkpoint("remove.committed")
+            self._delete_secrets_of_removed([account_id])
+        return existed
+
+    def _delete_secrets_of_removed(self, account_ids: Sequence[str]) -> None:
+        for account_id in account_ids:
+            try:
+                self.vault.delete_credentials(account_id)
+            except VaultError as exc:
+                raise VaultError(
+                    f"account {account_id} was removed, but {exc}; they are deleted the next "
+                    "time this workspace is opened"
+                ) from exc
+            checkpoint("remove.secret-deleted")
+
+    def remove_user(
+        self, project_id: str, external_id: str, *, environment: str | None = None
+    ) -> list[str]:
+        """Remove an external user's accounts with their secrets, and the user once bare.
+
+        Args:
+            project_id: the user's project.
+            external_id: the user.
+            environment: only the accounts in this environment (the user stays while
+                they have accounts in the other); all of them when None.
 
         Returns:
             The ids of the accounts removed.
+
+        Raises:
+            WorkspaceError: nothing could be removed.
+            VaultError: the accounts are removed but some secrets could not be deleted
+                yet (the next :meth:`reconcile` deletes them).
         """
-        cleared = set()
-        for account in self.workspace.list_accounts(project_id, external_user_id=external_id):
-            self.vault.delete_credentials(account.id)
-            cleared.add(account.id)
-        removed = self.workspace.delete_user(project_id, external_id)
-        for account_id in removed:  # accounts added meanwhile by another thread
-            if account_id not in cleared:
-                self.vault.delete_credentials(account_id)
+        with self._lock:
+            accounts = self.workspace.list_accounts(
+                project_id, external_user_id=external_id, environment=environment
+            )
+            with self._changing([account.id for account in accounts]):
+                removed = self.workspace.delete_user(
+                    project_id, external_id, environment=environment
+                )
+                checkpoint("remove-user.committed")
+                self._delete_secrets_of_removed(removed)
         return removed
 
     def find_account(self, account_id: str) -> Account | None:
@@ -164,8 +258,35 @@ class Connections:
         return self.workspace.find_account(account_id)
 
     def credentials(self, account_id: str) -> Mapping[str, str]:
-        """The account's secrets (``CredentialSource``)."""
-        return self.vault.credentials(account_id)
+        """The account's secrets (``CredentialSource``).
+
+        A damaged entry, or no entry for an account whose app needs secrets, marks the
+        account unhealthy with the reason (only that account: the others read on).
+
+        Raises:
+            CredentialsUnavailable: the entry is damaged or the vault cannot be read.
+        """
+        try:
+            secrets = self.vault.credentials(account_id)
+        except VaultEntryDamaged as exc:
+            self._mark_unhealthy(account_id, DAMAGED_DETAIL.format(why=exc))
+            raise CredentialsUnavailable(
+                f"The secrets of account {account_id} cannot be read: {exc}"
+            ) from exc
+        except VaultError as exc:
+            raise CredentialsUnavailable(
+                f"The secrets of account {account_id} cannot be read: {exc}"
+            ) from exc
+        if not secrets and self.vault.persistent:
+            account = self.find_account(account_id)
+            if account is not None and needs_secrets(account, self.catalog):
+                self._mark_unhealthy(account_id, MISSING_DETAIL)
+        return secrets
+
+    def _mark_unhealthy(self, account_id: str, detail: str) -> None:
+        account = self.find_account(account_id)
+        if account is not None and (account.healthy, account.health_detail) != (False, detail):
+            self.workspace.set_account_health(account_id, False, detail)
 
     def _project(self, project_id: str) -> Project:
         project = self.workspace.get_project(project_id)
@@ -180,9 +301,10 @@ class Connections:
 
         Raises:
             RuleError: the project does not exist.
+            VaultError: the secret could not be read, or a new one could not be saved.
         """
         project = self._project(project_id)
-        with self._lock:
+        with self._lock:  # two processes must not both create one (one would be lost)
             secret = self.vault.get(client_secret_key(project.id))
             if secret is None:
                 secret = f"pd_secret_{random_base62(32)}"
@@ -194,6 +316,7 @@ class Connections:
 
         Raises:
             RuleError: the project does not exist.
+            VaultError: the new secret was not saved; the old one stays valid.
         """
         project = self._project(project_id)
         secret = f"pd_secret_{random_base62(32)}"
@@ -202,9 +325,17 @@ class Connections:
         return secret
 
     def check_client_credentials(self, client_id: str, client_secret: str) -> Project | None:
-        """The project these REST client credentials belong to, or None when they are wrong."""
+        """The project these REST client credentials belong to, or None when they are wrong.
+
+        Raises:
+            CredentialsUnavailable: the project's secret cannot be read (so no answer,
+                rather than a wrong "no").
+        """
         project = self.workspace.find_project_by_client_id(client_id)
-        expected = self.vault.get(client_secret_key(project.id)) if project else None
+        try:
+            expected = self.vault.get(client_secret_key(project.id)) if project else None
+        except VaultError as exc:
+            raise CredentialsUnavailable(f"Client credentials cannot be checked: {exc}") from exc
         if project is None or expected is None:
             return None
         if hmac.compare_digest(expected.encode("utf-8"), client_secret.encode("utf-8")):

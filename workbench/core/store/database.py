@@ -6,6 +6,7 @@ transactions that take the write lock up front.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -15,7 +16,19 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from workbench.core.store.faults import checkpoint
 from workbench.core.store.migrations import WorkspaceError, migrate
+
+LOW_SPACE_BYTES = 1 << 20
+
+
+def _space_note(file: Path) -> str:
+    """``" (only 12 KiB free on that disk)"`` when the disk is (nearly) full, else ""."""
+    try:
+        free = shutil.disk_usage(file.parent).free
+    except OSError:
+        return ""
+    return f" (only {free // 1024} KiB free on that disk)" if free < LOW_SPACE_BYTES else ""
 
 
 class Database:
@@ -60,6 +73,9 @@ class Database:
             # workspace writes are rare and small, so the extra fsync costs nothing visible.
             conn.execute("PRAGMA synchronous = FULL")
             migrate(conn, name=f"workspace {file}")
+        except sqlite3.OperationalError as exc:  # locked, I/O, disk full: not the file's fault
+            conn.close()
+            raise WorkspaceError(f"cannot open workspace {file}: {exc}{_space_note(file)}") from exc
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise WorkspaceError(f"{file} is not a workbench workspace: {exc}") from exc
@@ -101,6 +117,7 @@ class Database:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+                checkpoint("workspace.commit")
             except BaseException:
                 self._conn.rollback()
                 raise
@@ -138,4 +155,4 @@ class Database:
         except sqlite3.IntegrityError:
             raise
         except sqlite3.Error as exc:
-            raise WorkspaceError(f"workspace {self._path}: {exc}") from exc
+            raise WorkspaceError(f"workspace {self._path}: {exc}{_space_note(self._path)}") from exc

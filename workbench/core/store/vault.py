@@ -3,15 +3,15 @@
 Account secrets are one keyring entry per account (``account:<apn_id>``, a JSON object of
 its secrets); a project's REST client secret is ``project:<proj_id>:client_secret``. Where
 no system keychain exists the vault does not fall back silently: :func:`open_vault` in
-``auto`` mode raises :class:`VaultUnavailable` and the user picks a fallback. A keychain
-that fails later degrades the vault to memory, with a reason and an ``on_change`` call so
-the GUI and CLI can say that secrets are no longer saved.
+``auto`` mode raises :class:`VaultUnavailable` and the user picks a fallback. Memory is
+only ever a choice made at start (``--secrets memory``): a store that fails later raises
+:class:`VaultError` naming what could not be saved or read, and one damaged entry raises
+:class:`VaultEntryDamaged` for that entry alone.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -23,12 +23,19 @@ import keyring
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringError, PasswordDeleteError
 
-from workbench.core.store.vaultfile import EncryptedFileKeyring, VaultError, VaultLocked
+from workbench.core.store.vaultfile import (
+    EncryptedFileKeyring,
+    VaultEntryDamaged,
+    VaultError,
+    VaultLocked,
+)
 
 __all__ = [
+    "ACCOUNT_PREFIX",
     "PASSPHRASE_ENV",
     "MemoryKeyring",
     "Vault",
+    "VaultEntryDamaged",
     "VaultError",
     "VaultLocked",
     "VaultUnavailable",
@@ -37,8 +44,6 @@ __all__ = [
     "default_secrets_file",
     "open_vault",
 ]
-
-log = logging.getLogger(__name__)
 
 PASSPHRASE_ENV = "WORKBENCH_VAULT_PASSPHRASE"
 VaultKind = Literal["keychain", "memory", "encrypted-file"]
@@ -100,9 +105,24 @@ class MemoryKeyring(KeyringBackend):
             return sorted(user for svc, user in self._store if svc == service)
 
 
+ACCOUNT_PREFIX = "account:"
+
+
 def account_key(account_id: str) -> str:
     """The vault key holding an account's secrets."""
-    return f"account:{account_id}"
+    return f"{ACCOUNT_PREFIX}{account_id}"
+
+
+def _key_description(key: str) -> str:
+    """What a key holds, for a message: ``the secrets of account apn_x``."""
+    if key.startswith(ACCOUNT_PREFIX):
+        return f"the secrets of account {key.removeprefix(ACCOUNT_PREFIX)}"
+    project, _, rest = key.removeprefix("project:").partition(":")
+    if key.startswith("project:") and rest == "client_secret":
+        return f"the client secret of project {project}"
+    if key.startswith("journal:"):
+        return "the vault's journal of unfinished changes"
+    return f"the vault entry {key!r}"
 
 
 def client_secret_key(project_id: str) -> str:
@@ -133,9 +153,11 @@ def _describe(backend: KeyringBackend) -> str:
 class Vault:
     """Secrets by key, kept in one keyring backend; a ``CredentialSource`` for the engine.
 
+    Every failure of the backend is raised as :class:`VaultError`, naming what could not be
+    saved, read or deleted; nothing is ever kept elsewhere instead.
+
     Attributes:
         service: the keyring service name every entry is stored under.
-        on_change: called with the vault after it degraded to memory.
         reason: why secrets are not in the system keychain ("" when they are).
     """
 
@@ -143,35 +165,22 @@ class Vault:
         self,
         service: str = "workbench",
         backend: KeyringBackend | None = None,
-        on_change: Callable[[Vault], None] | None = None,
         *,
         reason: str = "",
     ) -> None:
-        """Use ``backend``, or else the system keychain, or else memory (with a reason).
+        """Use ``backend``, or else the system keychain.
 
-        Prefer :func:`open_vault`, which refuses to fall back to memory silently.
+        Raises:
+            VaultUnavailable: no backend is given and no system keychain exists.
         """
         self.service = service
-        self.on_change = on_change
         self.reason = reason
         self._lock = threading.RLock()
-        if backend is None:
-            try:
-                active = keyring.get_keyring()
-            except Exception as exc:  # a typo in PYTHON_KEYRING_BACKEND raises ImportError
-                active = None
-                self.reason = f"keyring failed to load: {exc}"
-            backend = _real_keychain(active) if active is not None else None
-            if backend is None:
-                detail = f" ({_describe(active)})" if active is not None else ""
-                self.reason = self.reason or f"no system keychain{detail}; {MEMORY_REASON}"
-                log.warning("secrets kept in memory only: %s", self.reason)
-                backend = MemoryKeyring()
-        self._backend = backend
+        self._backend = backend if backend is not None else _system_keychain("keychain")
 
     @property
     def backend(self) -> KeyringBackend:
-        """The keyring backend in use now (it changes when the vault degrades)."""
+        """The keyring backend in use."""
         return self._backend
 
     @property
@@ -189,35 +198,81 @@ class Vault:
         return self.kind != "memory"
 
     def get(self, key: str) -> str | None:
-        """The secret stored under ``key``, or None."""
-        return self._call(lambda backend: backend.get_password(self.service, key))
+        """The secret stored under ``key``, or None.
+
+        Raises:
+            VaultEntryDamaged: this entry cannot be read back.
+            VaultError: the store cannot be read.
+        """
+        return self._call(
+            lambda backend: backend.get_password(self.service, key), f"read {_key_description(key)}"
+        )
 
     def set(self, key: str, value: str) -> None:
-        """Store ``value`` under ``key``, replacing any previous one."""
-        self._call(lambda backend: backend.set_password(self.service, key, value))
+        """Store ``value`` under ``key``, replacing any previous one.
+
+        Raises:
+            VaultError: it was not saved (the previous value, if any, is unchanged).
+        """
+        self._call(
+            lambda backend: backend.set_password(self.service, key, value),
+            f"save {_key_description(key)}",
+        )
 
     def delete(self, key: str) -> bool:
-        """Remove the secret under ``key``; True when there was one."""
+        """Remove the secret under ``key``; True when there was one.
+
+        Raises:
+            VaultError: it could not be removed.
+        """
 
         def delete(backend: KeyringBackend) -> bool:
             try:
                 backend.delete_password(self.service, key)
             except PasswordDeleteError:
-                return False
+                if self._backend_get(backend, key) is None:
+                    return False
+                raise
             return True
 
-        return self._call(delete)
+        return self._call(delete, f"delete {_key_description(key)}")
+
+    def account_ids(self) -> frozenset[str] | None:
+        """The ids of the accounts with an entry, when the backend can list its entries.
+
+        The encrypted file and the memory backend can; a system keychain cannot (None).
+
+        Raises:
+            VaultError: the store cannot be read.
+        """
+        names = getattr(self._backend, "usernames", None)
+        if names is None:
+            return None
+        listed: list[str] = self._call(lambda _: names(self.service), "list the vault's entries")
+        return frozenset(
+            n.removeprefix(ACCOUNT_PREFIX) for n in listed if n.startswith(ACCOUNT_PREFIX)
+        )
 
     def set_credentials(self, account_id: str, mapping: Mapping[str, str]) -> None:
-        """Store an account's secrets (all of them, replacing the previous set)."""
+        """Store an account's secrets (all of them, replacing the previous set).
+
+        Raises:
+            VaultError: they were not saved.
+        """
         if mapping:
             self.set(account_key(account_id), json.dumps(dict(mapping)))
         else:
             self.delete(account_key(account_id))
 
     def credentials(self, account_id: str) -> dict[str, str]:
-        """An account's secrets by name; empty when it has none."""
-        raw = self.get(account_key(account_id))
+        """An account's secrets by name; empty when it has none.
+
+        Raises:
+            VaultEntryDamaged: the account's entry is damaged (other accounts are unaffected).
+            VaultError: the store cannot be read.
+        """
+        key = account_key(account_id)
+        raw = self.get(key)
         if raw is None:
             return {}
         try:
@@ -225,29 +280,48 @@ class Vault:
         except json.JSONDecodeError:
             data = None
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-            log.warning("the vault entry for account %s is damaged; ignoring it", account_id)
-            return {}
+            raise VaultEntryDamaged(
+                key, f"{_key_description(key)} in {self.where} are damaged (not a JSON object)"
+            )
         return data
 
     def delete_credentials(self, account_id: str) -> bool:
-        """Remove an account's secrets; True when it had some."""
+        """Remove an account's secrets; True when it had some.
+
+        Raises:
+            VaultError: they could not be removed.
+        """
         return self.delete(account_key(account_id))
 
-    def _call(self, operation: Callable[[KeyringBackend], T]) -> T:
+    @property
+    def where(self) -> str:
+        """The store, for a message: ``the secrets file X``, ``memory``, ``the system keychain``."""
+        if isinstance(self._backend, EncryptedFileKeyring):
+            return f"the secrets file {self._backend.path}"
+        if isinstance(self._backend, MemoryKeyring):
+            return "this session's memory"
+        return f"the system keychain ({_describe(self._backend)})"
+
+    def _backend_get(self, backend: KeyringBackend, key: str) -> str | None:
+        try:
+            return backend.get_password(self.service, key)
+        except VaultEntryDamaged:
+            return "damaged"  # present, only unreadable
+
+    def _call(self, operation: Callable[[KeyringBackend], T], what: str) -> T:
         with self._lock:
             try:
                 return operation(self._backend)
-            except KeyringError as exc:
-                self._degrade(exc)
-                return operation(self._backend)
-
-    def _degrade(self, exc: KeyringError) -> None:
-        # The message of a keyring error names the backend's problem, never a secret.
-        self.reason = f"the secret store failed ({type(exc).__name__}: {exc}); {MEMORY_REASON}"
-        log.warning("falling back to in-memory secrets: %s", self.reason)
-        self._backend = MemoryKeyring()
-        if self.on_change is not None:
-            self.on_change(self)
+            except VaultError:
+                raise  # already names the store and the problem
+            except (KeyringError, OSError) as exc:
+                # A backend's message names its own problem, never a secret.
+                detail = (
+                    str(exc)
+                    if isinstance(self._backend, EncryptedFileKeyring)
+                    else (f"{self.where} failed: {type(exc).__name__}: {exc}")
+                )
+                raise VaultError(f"could not {what}: {detail}") from exc
 
 
 def _unavailable_message(active: KeyringBackend | None, load_error: str) -> str:
@@ -269,7 +343,6 @@ def open_vault(
     path: str | PathLike[str] | None = None,
     passphrase: str | None = None,
     service: str = "workbench",
-    on_change: Callable[[Vault], None] | None = None,
 ) -> Vault:
     """Open the vault the user chose.
 
@@ -280,7 +353,6 @@ def open_vault(
         path: the secrets file for ``file`` mode.
         passphrase: unlocks the file; defaults to ``$WORKBENCH_VAULT_PASSPHRASE``.
         service: the keyring service name.
-        on_change: called when the vault degrades to memory later.
 
     Raises:
         VaultUnavailable: ``auto``/``keychain`` and no system keychain exists.
@@ -289,7 +361,7 @@ def open_vault(
         ValueError: an unknown mode.
     """
     if mode == "memory":
-        return Vault(service, MemoryKeyring(), on_change, reason=MEMORY_REASON)
+        return Vault(service, MemoryKeyring(), reason=MEMORY_REASON)
     if mode == "file":
         if path is None:
             raise VaultError("an encrypted secrets file needs a path")
@@ -299,10 +371,25 @@ def open_vault(
                 f"no passphrase for the secrets file {path}: set {PASSPHRASE_ENV} or enter it "
                 "when asked"
             )
-        backend = EncryptedFileKeyring(path, secret)
-        return Vault(service, backend, on_change, reason=f"secrets are kept in the file {path}")
+        return Vault(
+            service,
+            EncryptedFileKeyring(path, secret),
+            reason=f"secrets are kept in the file {path}",
+        )
     if mode not in ("auto", "keychain"):
         raise ValueError(f"unknown secrets mode {mode!r}; choose auto, keychain, memory or file")
+    keychain = _system_keychain(mode)
+    if isinstance(keychain, MemoryKeyring):
+        return Vault(service, keychain, reason=f"{MEMORY_REASON} (PYTHON_KEYRING_BACKEND)")
+    return Vault(service, keychain)
+
+
+def _system_keychain(mode: Literal["auto", "keychain"]) -> KeyringBackend:
+    """The OS keychain (or, in ``auto`` mode, the memory backend the user named).
+
+    Raises:
+        VaultUnavailable: there is none.
+    """
     load_error = ""
     try:
         active: KeyringBackend | None = keyring.get_keyring()
@@ -311,8 +398,8 @@ def open_vault(
     if mode == "auto" and isinstance(active, MemoryKeyring):
         # Only an explicit choice (PYTHON_KEYRING_BACKEND, set_keyring) makes it active:
         # its priority keeps it out of keyring's auto-detection.
-        return Vault(service, active, on_change, reason=f"{MEMORY_REASON} (PYTHON_KEYRING_BACKEND)")
+        return active
     chosen = _real_keychain(active) if active is not None else None
     if chosen is None:
         raise VaultUnavailable(_unavailable_message(active, load_error))
-    return Vault(service, chosen, on_change)
+    return chosen

@@ -5,16 +5,23 @@ passphrase, and one Fernet token per secret. Each token encrypts the value toget
 its service and username, so a token copied into another slot is detected. The file is
 rewritten atomically (temporary file, fsync, ``os.replace``) with mode 0600; nothing in it
 is plaintext except the entry names (``account:apn_...``), which are not secret.
+
+Writers in several processes are serialised by a lock file (``<file>.lock``) held across
+re-reading the file, changing it and replacing it, so no writer loses another's entry.
+Readers need no lock: they always see a whole file. One entry that cannot be decrypted or
+does not belong to its slot is reported as that entry's damage (:class:`VaultEntryDamaged`)
+and leaves every other entry readable.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import os
 import secrets
-import threading
+from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -23,6 +30,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringError, PasswordDeleteError, PasswordSetError
+
+from workbench.core.store.faults import checkpoint
+from workbench.core.store.filelock import FileLock, lock_path
 
 FORMAT = "workbench-secrets"
 DEFAULT_SCRYPT_N = 2**17  # OWASP's minimum for scrypt (r=8, p=1): about 0.5 s per unlock
@@ -33,13 +43,24 @@ _CHECK_PLAINTEXT = b"workbench-secrets-check"
 class VaultError(KeyringError):
     """The secret store cannot be used; the message says why and never holds a secret.
 
-    A keyring error, so that a secrets file damaged while the app runs degrades the vault
-    to memory (visibly) like any failing keychain does.
+    A keyring error, as any failure of a keyring backend is: callers report it and stop.
     """
 
 
 class VaultLocked(VaultError):
     """The encrypted secrets file cannot be unlocked (no or wrong passphrase)."""
+
+
+class VaultEntryDamaged(VaultError):
+    """One entry cannot be read back (undecryptable, moved, malformed); the rest can.
+
+    Attributes:
+        key: the entry's name (``account:apn_...``), which is not secret.
+    """
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def _derive_key(passphrase: str, salt: bytes, n: int) -> Fernet:
@@ -74,41 +95,66 @@ class EncryptedFileKeyring(KeyringBackend):
         if not passphrase:
             raise VaultLocked("the passphrase for the secrets file must not be empty")
         self.path = Path(path).expanduser()
-        self._lock = threading.Lock()
-        if self.path.exists():
-            header = self._read_document()
-            salt, n = self._kdf_params(header)
-            self._fernet = _derive_key(passphrase, salt, n)
-            self._check(header)
-        else:
-            salt = secrets.token_bytes(16)
-            self._fernet = _derive_key(passphrase, salt, scrypt_n)
-            document = {
-                "format": FORMAT,
-                "version": 1,
-                "kdf": {"name": "scrypt", "salt": base64.b64encode(salt).decode(), "n": scrypt_n},
-                "check": self._fernet.encrypt(_CHECK_PLAINTEXT).decode(),
-                "entries": {},
-            }
-            try:
-                self._write_document(document)
-            except OSError as exc:
-                raise VaultError(f"cannot create the secrets file {self.path}: {exc}") from exc
+        self._lock = FileLock(lock_path(self.path))
+        try:
+            with self._lock:
+                if not self.path.exists():  # checked under the lock: one process creates it
+                    self._create(passphrase, scrypt_n)
+                    return
+                self._remove_stale_copies()
+        except OSError as exc:  # the lock file itself: an unwritable directory, a full disk
+            raise VaultError(f"cannot use the secrets file {self.path}: {exc}") from exc
+        # The key derivation is slow on purpose: run it without holding the writers' lock.
+        header = self._read_document()
+        salt, n = self._kdf_params(header)
+        self._fernet = _derive_key(passphrase, salt, n)
+        self._check(header)
+
+    def _create(self, passphrase: str, scrypt_n: int) -> None:
+        salt = secrets.token_bytes(16)
+        self._fernet = _derive_key(passphrase, salt, scrypt_n)
+        document = {
+            "format": FORMAT,
+            "version": 1,
+            "kdf": {"name": "scrypt", "salt": base64.b64encode(salt).decode(), "n": scrypt_n},
+            "check": self._fernet.encrypt(_CHECK_PLAINTEXT).decode(),
+            "entries": {},
+        }
+        try:
+            self._write_document(document)
+        except OSError as exc:
+            raise VaultError(f"cannot create the secrets file {self.path}: {exc}") from exc
+
+    def _remove_stale_copies(self) -> None:
+        """Delete temporary copies a writer left when it died before its rename.
+
+        Called with the lock held, so no live writer is between writing and renaming one.
+        """
+        for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
 
     def get_password(self, service: str, username: str) -> str | None:
-        """The secret stored under ``service``/``username``, or None."""
-        with self._lock:
-            token = self._entries(self._read_document()).get(service, {}).get(username)
-            return None if token is None else self._open(token, service, username)
+        """The secret stored under ``service``/``username``, or None.
+
+        Raises:
+            VaultEntryDamaged: this entry cannot be read (other entries still can).
+            VaultError: the file as a whole cannot be read.
+        """
+        token = self._entries(self._read_document()).get(service, {}).get(username)
+        return None if token is None else self._open(token, service, username)
+
+    def usernames(self, service: str) -> list[str]:
+        """The names of the entries stored for ``service`` (names are not secret)."""
+        return sorted(self._entries(self._read_document()).get(service, {}))
 
     def set_password(self, service: str, username: str, password: str) -> None:
-        """Store a secret, rewriting the file atomically.
+        """Store a secret, rewriting the file atomically under the writers' lock.
 
         Raises:
             PasswordSetError: the file cannot be written.
         """
         payload = json.dumps({"s": service, "u": username, "v": password}).encode("utf-8")
-        with self._lock:
+        with self._locked(PasswordSetError):
             document = self._read_document()
             self._entries(document).setdefault(service, {})[username] = self._fernet.encrypt(
                 payload
@@ -121,12 +167,22 @@ class EncryptedFileKeyring(KeyringBackend):
         Raises:
             PasswordDeleteError: there is no such secret, or the file cannot be written.
         """
-        with self._lock:
+        with self._locked(PasswordDeleteError):
             document = self._read_document()
             slots = self._entries(document).get(service, {})
             if slots.pop(username, None) is None:
                 raise PasswordDeleteError(f"no secret named {username!r} in {self.path}")
             self._save(document, PasswordDeleteError)
+
+    @contextlib.contextmanager
+    def _locked(self, error: type[KeyringError]) -> Iterator[None]:
+        """The writers' lock; failing to take it is the write's failure."""
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(self._lock)
+            except OSError as exc:  # StoreBusy included
+                raise error(f"cannot lock the secrets file {self.path}: {exc}") from exc
+            yield
 
     def _damaged(self, why: str) -> VaultError:
         return VaultError(f"the secrets file {self.path} is damaged or not a secrets file ({why})")
@@ -171,23 +227,30 @@ class EncryptedFileKeyring(KeyringBackend):
 
     def _entries(self, document: dict[str, Any]) -> dict[str, dict[str, str]]:
         entries = document.setdefault("entries", {})
-        if not isinstance(entries, dict):
+        if not isinstance(entries, dict) or not all(isinstance(v, dict) for v in entries.values()):
             raise self._damaged("bad entries")
         return entries
 
     def _open(self, token: str, service: str, username: str) -> str:
         try:
-            payload = json.loads(self._fernet.decrypt(token.encode()))
+            payload = json.loads(self._fernet.decrypt(str(token).encode()))
         except (InvalidToken, ValueError) as exc:
-            # Another process may have re-created the file with another passphrase.
-            raise KeyringError(f"cannot decrypt {username!r} in {self.path}") from exc
+            raise VaultEntryDamaged(
+                username,
+                f"the entry {username!r} in the secrets file {self.path} is damaged "
+                "(it cannot be decrypted)",
+            ) from exc
         if (
             not isinstance(payload, dict)
             or payload.get("s") != service
             or payload.get("u") != username
             or not isinstance(payload.get("v"), str)
         ):
-            raise self._damaged(f"the entry {username!r} does not belong to this slot")
+            raise VaultEntryDamaged(
+                username,
+                f"the entry {username!r} in the secrets file {self.path} is damaged "
+                "(it does not belong to this slot)",
+            )
         return str(payload["v"])
 
     def _save(self, document: dict[str, Any], error: type[KeyringError]) -> None:
@@ -201,9 +264,11 @@ class EncryptedFileKeyring(KeyringBackend):
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
+                checkpoint("vault-file.write")
                 json.dump(document, out, indent=1, sort_keys=True)
                 out.flush()
                 os.fsync(out.fileno())
+            checkpoint("vault-file.replace")
             os.replace(tmp, self.path)
         except BaseException:
             tmp.unlink(missing_ok=True)

@@ -30,6 +30,11 @@ Clock = Callable[[], datetime]
 # Columns are named, never "*": a later migration may add columns the records lack.
 _PROJECT_COLUMNS = "id, name, client_id, created_at"
 _USER_COLUMNS = "id, project_id, external_id, created_at, updated_at"
+# Appended to a query on external_users: the user has an account in environment ?.
+_HAS_ACCOUNT_IN = (
+    " AND EXISTS (SELECT 1 FROM accounts WHERE accounts.user_id = external_users.id"
+    " AND accounts.environment = ?)"
+)
 _ACCOUNT_SELECT = """
     SELECT a.id, a.project_id, a.app_slug, u.external_id, a.environment, a.name,
            a.custom_fields, a.allow_private_network, a.healthy, a.health_detail,
@@ -236,40 +241,71 @@ class Workspace:
         ).fetchone()
         return ExternalUser(**dict(row))
 
-    def get_user(self, project_id: str, external_id: str) -> ExternalUser | None:
-        """The project's user with this external id, or None."""
-        rows = self._db.read(
-            f"SELECT {_USER_COLUMNS} FROM external_users WHERE project_id = ? AND external_id = ?",
-            (project_id, external_id),
-        )
+    def get_user(
+        self, project_id: str, external_id: str, *, environment: str | None = None
+    ) -> ExternalUser | None:
+        """The project's user with this external id, or None.
+
+        With ``environment``, only a user with an account in that environment is found.
+        """
+        sql = f"SELECT {_USER_COLUMNS} FROM external_users WHERE project_id = ? AND external_id = ?"
+        params: tuple[Any, ...] = (project_id, external_id)
+        if environment is not None:
+            sql += _HAS_ACCOUNT_IN
+            params += (environment,)
+        rows = self._db.read(sql, params)
         return ExternalUser(**dict(rows[0])) if rows else None
 
-    def list_users(self, project_id: str, *, q: str | None = None) -> list[ExternalUser]:
-        """The project's users, oldest first; ``q`` keeps ids containing it (any case)."""
+    def list_users(
+        self, project_id: str, *, q: str | None = None, environment: str | None = None
+    ) -> list[ExternalUser]:
+        """The project's users, oldest first.
+
+        Args:
+            project_id: the project.
+            q: keep ids containing this text (any case).
+            environment: keep users with at least one account in this environment
+                (users have no environment of their own: they are seen where they are
+                connected, as Pipedream's per-environment user lists are).
+        """
         sql = f"SELECT {_USER_COLUMNS} FROM external_users WHERE project_id = ?"
         params: tuple[Any, ...] = (project_id,)
         if q:
             sql += " AND external_id LIKE ? ESCAPE '\\'"
             params += (_like_pattern(q),)
+        if environment is not None:
+            sql += _HAS_ACCOUNT_IN
+            params += (environment,)
         rows = self._db.read(sql + " ORDER BY created_at, rowid", params)
         return [ExternalUser(**dict(row)) for row in rows]
 
-    def delete_user(self, project_id: str, external_id: str) -> list[str]:
-        """Delete a user and their accounts; return the removed account ids.
+    def delete_user(
+        self, project_id: str, external_id: str, *, environment: str | None = None
+    ) -> list[str]:
+        """Delete a user's accounts, and the user once none is left; return the account ids.
 
+        Without ``environment`` the user goes with all their accounts. With it, only the
+        accounts in that environment go, and the user only when they had no others.
         The caller removes the accounts' secrets from the vault (see ``Connections``).
         """
+        scope = "" if environment is None else " AND a.environment = ?"
+        params: tuple[Any, ...] = (project_id, external_id)
+        params += () if environment is None else (environment,)
         with self._db.write() as conn:
             rows = conn.execute(
                 "SELECT a.id FROM accounts AS a JOIN external_users AS u ON u.id = a.user_id "
-                "WHERE u.project_id = ? AND u.external_id = ? ORDER BY a.created_at, a.rowid",
-                (project_id, external_id),
+                f"WHERE u.project_id = ? AND u.external_id = ?{scope} "
+                "ORDER BY a.created_at, a.rowid",
+                params,
             ).fetchall()
+            removed = [row["id"] for row in rows]
+            conn.executemany("DELETE FROM accounts WHERE id = ?", [(i,) for i in removed])
             conn.execute(
-                "DELETE FROM external_users WHERE project_id = ? AND external_id = ?",
+                "DELETE FROM external_users WHERE project_id = ? AND external_id = ? AND NOT "
+                "EXISTS (SELECT 1 FROM accounts WHERE accounts.user_id = external_users.id)",
                 (project_id, external_id),
             )
-        return [row["id"] for row in rows]
+        return removed
 
     # Accounts
 
