@@ -6,10 +6,11 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from workbench.core.accounts import Account
-from workbench.core.store.workspace import ExternalUser, Project
+if TYPE_CHECKING:  # for annotations only: the window's start-up imports this module too
+    from workbench.core.accounts import Account
+    from workbench.core.store.workspace import ExternalUser, Project
 
 # C0 controls (but tab and newline), DEL and C1 controls: an upstream body or header could
 # carry terminal escape sequences that rewrite what the user sees, so text shown on a

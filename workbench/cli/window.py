@@ -8,6 +8,7 @@ from pathlib import Path
 
 from workbench.cli.args import SECRETS_MODES, Parser
 from workbench.cli.exits import Exit
+from workbench.cli.logs import configure_logging
 
 USAGE = "workbench [--demo | --workspace PATH] [--secrets MODE] [--screenshot-dir DIR]"
 
@@ -50,6 +51,7 @@ def is_window_call(arguments: Sequence[str]) -> bool:
 
 def run_window(arguments: Sequence[str]) -> int:
     """Parse the window's options and run it until it is closed."""
+    configure_logging()
     try:
         args = build_parser().parse_args(list(arguments))
     except SystemExit as exc:
