@@ -16,12 +16,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import platformdirs
-
 from workbench.core.accounts import ENVIRONMENTS, Account
 from workbench.core.store.database import Database
 from workbench.core.store.ids import is_id, new_id, random_base62
 from workbench.core.store.migrations import WorkspaceError
+from workbench.core.store.paths import default_workspace_path
 
 __all__ = ["ExternalUser", "Project", "Workspace", "WorkspaceError", "default_workspace_path"]
 
@@ -41,11 +40,6 @@ _ACCOUNT_SELECT = """
            a.created_at, a.updated_at
     FROM accounts AS a JOIN external_users AS u ON u.id = a.user_id
 """
-
-
-def default_workspace_path() -> Path:
-    """Where the user's own workspace lives: the platform's per-user data directory."""
-    return Path(platformdirs.user_data_dir("workbench")) / "workspace.sqlite3"
 
 
 def _utc_now() -> datetime:
