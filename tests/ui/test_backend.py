@@ -13,7 +13,7 @@ import pytest
 from workbench.core.errors import RuleError
 from workbench.core.exchange import ProxyRequest
 from workbench.sandbox.demo import ALICE
-from workbench.ui.backend import Session, SessionTarget, Worker
+from workbench.ui.backend import SecretsChoiceNeeded, Session, SessionTarget, Worker
 
 
 @pytest.fixture
@@ -100,3 +100,21 @@ def test_a_workspace_session_with_secrets_in_memory(worker: Worker, tmp_path: Pa
         ]
     finally:
         worker.submit(session.aclose()).result(30)
+
+
+def test_without_a_keychain_the_person_is_asked_where_secrets_go(
+    worker: Worker, tmp_path: Path
+) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())  # a headless machine: no keychain at all
+    target = SessionTarget(workspace=tmp_path / "w.sqlite3")
+    with pytest.raises(SecretsChoiceNeeded) as caught:
+        worker.submit(Session.open(target)).result(30)
+    assert "keychain" in caught.value.reason
+    assert caught.value.secrets_file.parent == tmp_path
+    # the person chose memory: the same workspace opens
+    chosen = SessionTarget(workspace=tmp_path / "w.sqlite3", secrets="memory")
+    session = worker.submit(Session.open(chosen)).result(30)
+    worker.submit(session.aclose()).result(30)

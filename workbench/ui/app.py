@@ -8,6 +8,7 @@ screenshot tour into a folder, names the folder, and exits 0.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -16,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 # qasync picks its Qt binding from QT_API or what is already imported; make it PySide6.
 os.environ.setdefault("QT_API", "pyside6")
 
@@ -25,7 +24,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from workbench import __version__
-from workbench.core.store.workspace import default_workspace_path
+from workbench.core.store.paths import cache_dir, default_workspace_path
 from workbench.ui import theme
 from workbench.ui.backend import SecretsMode, SessionTarget, Worker
 from workbench.ui.bridge import Bridge
@@ -67,7 +66,7 @@ def has_display() -> bool:
 
 def default_tour_dir() -> Path:
     """Where the screenshot tour goes when there is no display: the user cache directory."""
-    return Path(platformdirs.user_cache_dir("workbench", appauthor=False)) / "tour"
+    return cache_dir() / "tour"
 
 
 def choose_target(options: WindowOptions) -> tuple[SessionTarget, bool]:
@@ -107,6 +106,27 @@ class _FirstPaint(QObject):
             sys.stdout.flush()
             watched.removeEventFilter(self)
         return False
+
+
+class _FirstPaintWaiter(QObject):
+    """Lets start-up wait until the window has painted once (or a few seconds passed)."""
+
+    def __init__(self, window: QObject) -> None:
+        super().__init__(window)
+        self._painted = asyncio.Event()
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self._painted.is_set():
+            self._painted.set()
+            watched.removeEventFilter(self)
+        return False
+
+    async def wait(self, *, seconds: float) -> None:
+        """Return after the first paint, or after ``seconds`` (a platform may not paint)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._painted.wait()
 
 
 def resident_kib() -> int:
@@ -178,9 +198,13 @@ async def _show(window: Any, options: WindowOptions) -> int:
     bench = bool(os.environ.get(BENCH_ENV))
     if bench:
         window.installEventFilter(_FirstPaint(window))
+    painted = _FirstPaintWaiter(window)
     window.show()
     if options.quit_after is not None:
         QTimer.singleShot(options.quit_after, window.close)
+    # Open the workspace once the window is on screen: the worker's imports and the
+    # sandbox's start would otherwise compete with the first paint for the interpreter.
+    await painted.wait(seconds=2.0)
     await window.start()
     if bench:  # the demo is open and shown: how much memory did that take?
         sys.stdout.write(f"started rss-kib {resident_kib()}\n")

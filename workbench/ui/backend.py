@@ -16,20 +16,22 @@ import threading
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from workbench import eventloop
-from workbench.core.accounts import Account, InMemoryAccounts
-from workbench.core.catalog import Catalog, CatalogError
-from workbench.core.engine import ProxyEngine, ReceivedCallback
+from workbench.core.accounts import Account
 from workbench.core.errors import RuleError
 from workbench.core.exchange import BudgetSnapshot, ProxyRequest, ProxyResult
-from workbench.core.store.account_input import check_custom_fields, check_secrets
-from workbench.core.store.apps import workspace_catalog
-from workbench.core.store.connections import Connections
-from workbench.core.store.ids import new_id
-from workbench.core.store.vault import Vault, VaultMode, default_secrets_file, open_vault
-from workbench.core.store.workspace import ExternalUser, Project, Workspace
+
+if TYPE_CHECKING:
+    # The engine and the vault are imported where a session opens, in the worker thread:
+    # they pull in httpx and keyring (a large share of start-up), which the window's first
+    # paint does not need and which would otherwise be imported on the UI thread before it.
+    from workbench.core.catalog import Catalog
+    from workbench.core.engine import ProxyEngine, ReceivedCallback
+    from workbench.core.store.connections import Connections
+    from workbench.core.store.vault import Vault
+    from workbench.core.store.workspace import ExternalUser, Project, Workspace
 
 T = TypeVar("T")
 SecretsMode = Literal["auto", "memory", "file"]
@@ -109,6 +111,20 @@ class SessionTarget:
     passphrase: str | None = None
 
 
+class SecretsChoiceNeeded(Exception):
+    """The workspace needs a secrets store the person must choose (no system keychain).
+
+    Attributes:
+        reason: what is missing, in a sentence.
+        secrets_file: where the encrypted file would be.
+    """
+
+    def __init__(self, reason: str, secrets_file: Path) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.secrets_file = secrets_file
+
+
 @dataclass(frozen=True)
 class Verified:
     """The outcome of an account's verification call.
@@ -162,8 +178,9 @@ class Session:
         """Open what ``target`` names.
 
         Raises:
+            SecretsChoiceNeeded: ``auto`` and no system keychain exists.
             WorkspaceError: the workspace file cannot be opened.
-            VaultError: no keychain (``auto``), a locked or damaged secrets file.
+            VaultError: a locked or damaged secrets file.
         """
         stack = contextlib.AsyncExitStack()
         try:
@@ -194,6 +211,14 @@ class Session:
     async def _open_workspace(
         cls, target: SessionTarget, stack: contextlib.AsyncExitStack
     ) -> Session:
+        # In the worker thread, on purpose: see the TYPE_CHECKING note at the top.
+        from workbench.core.catalog import CatalogError
+        from workbench.core.engine import ProxyEngine
+        from workbench.core.store.apps import workspace_catalog
+        from workbench.core.store.connections import Connections
+        from workbench.core.store.vault import VaultUnavailable, default_secrets_file, open_vault
+        from workbench.core.store.workspace import Workspace
+
         if target.workspace is None:
             raise ValueError("a workspace session needs a workspace path")
         workspace = stack.enter_context(Workspace.open(target.workspace))
@@ -203,7 +228,14 @@ class Session:
             warnings.append(f"An imported app was skipped: {error}")
 
         catalog = workspace_catalog(workspace, on_skipped=skipped)
-        vault = _open_vault(target, workspace.path)
+        secrets_file = default_secrets_file(workspace.path)
+        try:
+            if target.secrets == "file":
+                vault = open_vault("file", path=secrets_file, passphrase=target.passphrase)
+            else:
+                vault = open_vault(target.secrets)
+        except VaultUnavailable as error:
+            raise SecretsChoiceNeeded(str(error), secrets_file) from None
         if not vault.persistent:
             warnings.append(vault.reason)
         connections = Connections(workspace, vault, catalog)
@@ -294,6 +326,12 @@ class Session:
         Raises:
             RuleError: a bad custom field or secret, or an app without verification.
         """
+        # In the worker thread, on purpose: see the TYPE_CHECKING note at the top.
+        from workbench.core.accounts import InMemoryAccounts
+        from workbench.core.engine import ProxyEngine
+        from workbench.core.store.account_input import check_custom_fields, check_secrets
+        from workbench.core.store.ids import new_id
+
         app = self.catalog.get(app_slug)
         if app is None:
             raise RuleError("app_not_found", f"Unknown app '{app_slug}'", field="app")
@@ -332,12 +370,3 @@ class Session:
     def budget(self, project_id: str) -> BudgetSnapshot:
         """The project's rate budget now, spending nothing."""
         return self.engine.budget_snapshot(project_id)
-
-
-def _open_vault(target: SessionTarget, workspace_path: Path) -> Vault:
-    mode: VaultMode = target.secrets
-    if mode == "file":
-        return open_vault(
-            "file", path=default_secrets_file(workspace_path), passphrase=target.passphrase
-        )
-    return open_vault(mode)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from qasync import asyncSlot
 
 from workbench.core.accounts import Account
-from workbench.core.catalog import App
 from workbench.core.errors import ProxyError
 from workbench.core.exchange import ProxyRequest, ProxyResult
 from workbench.core.store.workspace import ExternalUser, Project
@@ -29,6 +29,9 @@ from workbench.ui.widgets.budget import BudgetIndicator
 from workbench.ui.widgets.composer import Composed, Composer
 from workbench.ui.widgets.pickers import PickerBar
 from workbench.ui.widgets.response import ResponsePanel
+
+if TYPE_CHECKING:  # types only: the catalog's parsers are imported by the session
+    from workbench.core.catalog import App
 
 
 @dataclass

@@ -17,14 +17,11 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
-import platformdirs
-from keyring.errors import KeyringError
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
-from workbench.core.catalog import CatalogError
 from workbench.core.errors import ProxyError, RuleError
-from workbench.core.store.migrations import WorkspaceError
+from workbench.core.store.paths import data_dir
 from workbench.ui import theme
 
 log = logging.getLogger(__name__)
@@ -33,7 +30,7 @@ F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 def crash_log_path() -> Path:
     """Where unexpected errors are written: ``crash.log`` in the user data directory."""
-    return Path(platformdirs.user_data_dir("workbench", appauthor=False)) / "crash.log"
+    return data_dir() / "crash.log"
 
 
 def write_crash(error: BaseException, path: Path | None = None) -> Path:
@@ -55,6 +52,12 @@ def describe(error: BaseException, *, crash_log: Path | None = None) -> str:
         return f"{error.message} ({error.status} {error.code})."
     if isinstance(error, RuleError):
         return f"{error.message} ({error.code})."
+    # Imported on an error only: keyring and the catalog's parsers are slow to import.
+    from keyring.errors import KeyringError
+
+    from workbench.core.catalog import CatalogError
+    from workbench.core.store.migrations import WorkspaceError
+
     if isinstance(error, CatalogError | WorkspaceError | KeyringError):
         return _sentence(str(error))
     if isinstance(error, sqlite3.Error):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
@@ -28,14 +29,11 @@ from qasync import asyncSlot
 
 from workbench.core.accounts import Account
 from workbench.core.settings import THEMES
-from workbench.core.store.vault import VaultUnavailable, default_secrets_file
-from workbench.core.store.workspace import default_workspace_path
+from workbench.core.store.paths import default_workspace_path
 from workbench.ui import theme
-from workbench.ui.backend import SecretsMode, Session, SessionTarget, Verified
+from workbench.ui.backend import SecretsChoiceNeeded, SecretsMode, Session, SessionTarget, Verified
 from workbench.ui.bridge import Bridge, Tasks
 from workbench.ui.controller import Controller, Parts
-from workbench.ui.dialogs.connect import AccountInput, ConnectAccountDialog
-from workbench.ui.dialogs.secrets import SecretsChoiceDialog
 from workbench.ui.dialogs.simple import ShortcutsDialog, ask_text, confirm
 from workbench.ui.errors import ErrorBar, reported
 from workbench.ui.settings import Settings
@@ -44,6 +42,9 @@ from workbench.ui.widgets.budget import BudgetIndicator
 from workbench.ui.widgets.composer import Composer
 from workbench.ui.widgets.pickers import PickerBar
 from workbench.ui.widgets.response import ResponsePanel
+
+if TYPE_CHECKING:
+    from workbench.ui.dialogs.connect import AccountInput, ConnectAccountDialog
 
 TITLE = "Connect Proxy Workbench"
 
@@ -245,20 +246,22 @@ class MainWindow(QMainWindow):
         """Open the target; ask where secrets go when the keychain cannot be used."""
         try:
             await self.controller.open(self.target)
-        except VaultUnavailable as error:
-            self._ask_secrets(str(error))
+        except SecretsChoiceNeeded as needed:
+            self._ask_secrets(needed)
         except Exception as error:
             self.errors.report(error)
         self._update_title()
 
-    def _ask_secrets(self, reason: str) -> None:
+    def _ask_secrets(self, needed: SecretsChoiceNeeded) -> None:
         workspace = self.target.workspace or default_workspace_path()
 
         def chosen(mode: SecretsMode, passphrase: str | None) -> None:
             self.target = SessionTarget(workspace=workspace, secrets=mode, passphrase=passphrase)
             self.tasks.spawn(self.start())
 
-        SecretsChoiceDialog(reason, default_secrets_file(workspace), chosen, self).open()
+        from workbench.ui.dialogs.secrets import SecretsChoiceDialog  # rarely needed
+
+        SecretsChoiceDialog(needed.reason, needed.secrets_file, chosen, self).open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Remember the layout, then let the application quit."""
@@ -371,8 +374,8 @@ class MainWindow(QMainWindow):
         self._first_run = False
         try:
             await self.controller.open(target)
-        except VaultUnavailable as error:
-            self._ask_secrets(str(error))
+        except SecretsChoiceNeeded as needed:
+            self._ask_secrets(needed)
             return
         if not self.controller.projects:
             await self.bridge.call(Session.create_project, project)
@@ -462,6 +465,10 @@ class MainWindow(QMainWindow):
 
     def on_connect(self) -> ConnectAccountDialog | None:
         """Open the connect-account form for the chosen app and user."""
+        # Imported when first opened: the form's field checks load the catalog's parsers,
+        # which the window's first paint does not need.
+        from workbench.ui.dialogs.connect import ConnectAccountDialog
+
         app, user = self.apps.current_app, self.controller.user_id
         if app is None:
             self.errors.report("Choose the app to connect an account of.")

@@ -9,15 +9,25 @@ heights then lays out only what is visible (``bench/gui.py`` measures a keystrok
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from workbench.core.catalog import App, Catalog
 from workbench.ui import theme
+
+if TYPE_CHECKING:  # types only: the catalog's parsers are imported by the session
+    from workbench.core.catalog import App, Catalog
 
 SLUG_ROLE = Qt.ItemDataRole.UserRole
 APP_ROLE = Qt.ItemDataRole.UserRole + 1
+# Plain ints: a view asks data() about ten roles per visible cell on every repaint, and
+# comparing ints is much cheaper than comparing enum members.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+_SLUG = int(SLUG_ROLE.value)
+_APP = int(APP_ROLE)
+_ANSWERED = frozenset((_DISPLAY, _TOOLTIP, _FOREGROUND, _SLUG, _APP))
 _HEADERS = ("App", "Auth", "Proxy")
 _AUTH = {"oauth": "OAuth", "keys": "Keys", "none": "None"}
 
@@ -36,16 +46,16 @@ class AppTableModel(QAbstractTableModel):
     filter_changed = Signal(int, int)
 
     def __init__(self, catalog: Catalog | None = None) -> None:
-        """Show every app of ``catalog`` (an empty catalog when None)."""
+        """Show every app of ``catalog`` (none until a catalog is set)."""
         super().__init__()
-        self._catalog = catalog or Catalog()
+        self._catalog = catalog
         self._query = ""
         self._proxy_only = False
-        self._rows: list[App] = list(self._catalog)
+        self._rows: list[App] = list(catalog) if catalog is not None else []
 
     @property
-    def catalog(self) -> Catalog:
-        """The catalog the apps come from."""
+    def catalog(self) -> Catalog | None:
+        """The catalog the apps come from (None before a workspace is open)."""
         return self._catalog
 
     def set_catalog(self, catalog: Catalog) -> None:
@@ -61,11 +71,13 @@ class AppTableModel(QAbstractTableModel):
         self._apply()
 
     def _apply(self) -> None:
-        rows = self._catalog.search(self._query, proxy_enabled=True if self._proxy_only else None)
+        catalog = self._catalog
+        only = True if self._proxy_only else None
+        rows = catalog.search(self._query, proxy_enabled=only) if catalog is not None else []
         self.beginResetModel()
         self._rows = rows
         self.endResetModel()
-        self.filter_changed.emit(len(rows), len(self._catalog))
+        self.filter_changed.emit(len(rows), len(catalog) if catalog is not None else 0)
 
     def app_at(self, row: int) -> App | None:
         """The app shown in ``row``, or None."""
@@ -100,24 +112,26 @@ class AppTableModel(QAbstractTableModel):
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """What a row shows."""
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        role = int(role)
+        if role not in _ANSWERED:
             return None
-        app = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        row = index.row()
+        if not 0 <= row < len(self._rows) or not index.isValid():
+            return None
+        app = self._rows[row]
+        if role == _DISPLAY:
+            column = index.column()
             if column == 0:
                 return app.name
             if column == 1:
                 return _AUTH.get(app.auth_type, app.auth_type)
             return "yes" if app.connect.proxy_enabled else "no"
-        if role == Qt.ItemDataRole.ToolTipRole:
-            domains = ", ".join(app.connect.allowed_domains) or "none"
-            proxy = "" if app.connect.proxy_enabled else "\nThe proxy cannot call this app."
-            return f"{app.name} ({app.name_slug})\nAllowed domains: {domains}{proxy}"
-        if role == Qt.ItemDataRole.ForegroundRole and not app.connect.proxy_enabled:
-            return theme.colors().muted
-        if role == SLUG_ROLE:
+        if role == _FOREGROUND:
+            return None if app.connect.proxy_enabled else theme.colors().muted
+        if role == _SLUG:
             return app.name_slug
-        if role == APP_ROLE:
+        if role == _APP:
             return app
-        return None
+        domains = ", ".join(app.connect.allowed_domains) or "none"
+        proxy = "" if app.connect.proxy_enabled else "\nThe proxy cannot call this app."
+        return f"{app.name} ({app.name_slug})\nAllowed domains: {domains}{proxy}"

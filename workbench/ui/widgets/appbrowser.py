@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -17,9 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.catalog import App, Catalog
 from workbench.ui.models.apps import AppTableModel
 from workbench.ui.widgets.appdetails import AppDetails
+
+if TYPE_CHECKING:  # types only: the catalog's parsers are imported by the session
+    from workbench.core.catalog import App, Catalog
 
 
 class _SearchEdit(QLineEdit):
@@ -66,16 +70,16 @@ class AppBrowser(QWidget):
         self.view.setShowGrid(False)
         self.view.setWordWrap(False)
         self.view.setAlternatingRowColors(True)
-        rows = self.view.verticalHeader()
-        rows.hide()
-        # Fixed row heights keep a model reset at 10,000 rows to a few milliseconds.
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        # Fixed sizes keep a model reset at 10,000 rows to a few milliseconds: sizing to
+        # contents would measure every row on each keystroke.
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         columns = self.view.horizontalHeader()
         columns.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        columns.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        columns.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        columns.setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
+        columns.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
         columns.setHighlightSections(False)
+        self._size_to_font()
 
         self.search = _SearchEdit(self.view, self)
         self.search.setObjectName("appSearch")
@@ -116,7 +120,20 @@ class AppBrowser(QWidget):
         self.model.filter_changed.connect(self._on_filtered)
         self.model.modelReset.connect(self._reselect)
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
-        self._on_filtered(self.model.rowCount(), len(self.model.catalog))
+        self._on_filtered(0, 0)
+
+    def _size_to_font(self) -> None:
+        metrics = self.view.fontMetrics()
+        self.view.verticalHeader().setDefaultSectionSize(metrics.height() + 8)
+        columns = self.view.horizontalHeader()
+        for column, widest in ((1, "OAuth"), (2, "Proxy")):
+            columns.resizeSection(column, metrics.horizontalAdvance(widest) + 18)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Keep row heights and column widths in step with the font (zoom)."""
+        if event.type() == QEvent.Type.FontChange:
+            self._size_to_font()
+        super().changeEvent(event)
 
     def set_catalog(self, catalog: Catalog) -> None:
         """Browse ``catalog``."""
@@ -132,7 +149,8 @@ class AppBrowser(QWidget):
 
     def select_app(self, slug: str) -> App | None:
         """Make ``slug`` the current app (from code: ``app_chosen`` is not emitted)."""
-        app = self.model.catalog.get(slug) if slug else None
+        catalog = self.model.catalog
+        app = catalog.get(slug) if slug and catalog is not None else None
         self._set_current(app)
         self._reselect()
         return app

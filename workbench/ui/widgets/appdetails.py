@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from workbench.core.catalog import App, FieldSpec, Injection
 from workbench.ui import theme
+
+if TYPE_CHECKING:  # types only: the catalog's parsers are imported by the session
+    from workbench.core.catalog import App, FieldSpec, Injection
 
 _PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")
 _AUTH = {"oauth": "OAuth", "keys": "API keys", "none": "No authentication"}

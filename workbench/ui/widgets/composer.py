@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -26,7 +27,6 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.accounts import Account
-from workbench.core.catalog import App
 from workbench.core.draft import (
     Row,
     params_after_url_edit,
@@ -37,13 +37,15 @@ from workbench.core.draft import (
 )
 from workbench.core.errors import RuleError
 from workbench.core.exchange import DEFAULT_DEADLINE
-from workbench.core.injection import preview_injection
 from workbench.core.rules import ALLOWED_METHODS, Diagnosis, Finding, diagnose
 from workbench.ui import theme
 from workbench.ui.models.rows import RowsModel
 from workbench.ui.widgets.headers import HeadersEditor
 from workbench.ui.widgets.requestbody import RequestBodyEditor
 from workbench.ui.widgets.rowtable import RowTable
+
+if TYPE_CHECKING:  # types only: the catalog's parsers are imported by the session
+    from workbench.core.catalog import App
 
 _MARK = {"error": "✖", "warning": "▲", "info": "ℹ"}
 _SHOWN_SEPARATELY = {"resolved_url"}  # the resolved URL has its own label
@@ -307,6 +309,11 @@ class Composer(QWidget):
     def _resolved_text(self, diagnosis: Diagnosis) -> str:
         if diagnosis.resolved_url is None or self._app is None:
             return "Sends to: (the URL does not resolve yet)"
+        # Imported on first use, not with the window: injection pulls in httpx, which the
+        # first paint does not need (the worker thread has imported it by the time a URL
+        # can resolve, since that needs an open session's catalog).
+        from workbench.core.injection import preview_injection
+
         custom_fields = self._account.custom_fields if self._account else {}
         try:
             preview = preview_injection(
