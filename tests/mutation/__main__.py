@@ -90,7 +90,8 @@ def change_of(name: str, source: str) -> Change:
     ]
     match = _MUTANT.match(name)
     assert match, name
-    function = match["mangled"].lstrip("_ǁ").replace("ǁ", ".")
+    # mutmut names a function f "x_f" and a method C.m "xǁCǁm".
+    function = match["mangled"][1:].replace("ǁ", ".")
     return Change(
         f"{match['module']}.{function}", _LINE_BREAK.join(before), _LINE_BREAK.join(after)
     )

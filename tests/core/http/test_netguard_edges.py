@@ -9,13 +9,15 @@ one must be public. So a range the guard refuses beyond the table fails too.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import Iterator
 from typing import NamedTuple
 
 import pytest
 
-from workbench.core.http.netguard import is_public_address
+from workbench.core.http.netguard import GuardedDialer, is_public_address, system_resolver
+from workbench.core.http.timing import PhaseRecorder
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -160,7 +162,58 @@ def test_reserved_ipv6_outside_the_named_ranges_is_refused(address: str) -> None
         ("2606:4700:4700::1111%eth0", True),  # a zone suffix does not change the verdict
         ("fe80::1%eth0", False),
         ("%eth0", False),
+        ("93.184.216.34%eth0", True),
+        ("10.0.0.1%eth0", False),
     ],
 )
 def test_a_zone_suffix_is_ignored(address: str, public: bool) -> None:
     assert is_public_address(address) is public
+
+
+def test_only_the_first_zone_separator_ends_the_address() -> None:
+    assert is_public_address("2606:4700:4700::1111%eth0%1")
+    assert is_public_address("93.184.216.34%eth0%1")  # IPv4 has no zones: cut, not parsed
+
+
+# The dialer's look-up: what it asks the resolver, and how long it says it took.
+
+
+class PortRecordingResolver:
+    """Answers one public address and records every ``(host, port)`` asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, int]] = []
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append((host, port))
+        return ["93.184.216.34"]
+
+
+@pytest.mark.anyio
+async def test_the_resolver_is_asked_for_the_host_and_port() -> None:
+    resolver = PortRecordingResolver()
+    connected: list[tuple[str, int]] = []
+
+    async def connect(ip: str, port: int) -> str:
+        connected.append((ip, port))
+        return "ok"
+
+    await GuardedDialer(resolver=resolver).dial("api.example.com", 8443, connect)
+    assert resolver.asked == [("api.example.com", 8443)]
+    assert connected == [("93.184.216.34", 8443)]
+
+
+@pytest.mark.anyio
+async def test_the_lookup_time_is_read_from_the_clock() -> None:
+    ticks = iter([100.0, 100.25])
+    dialer = GuardedDialer(resolver=PortRecordingResolver(), clock=lambda: next(ticks))
+    recorder = PhaseRecorder()
+    with recorder.active():
+        await dialer.dial("api.example.com", 443, lambda ip, port: asyncio.sleep(0))
+    assert recorder.dns_ms == 250.0
+
+
+@pytest.mark.anyio
+async def test_the_system_resolver_answers_each_address_once() -> None:
+    # A name other than the loopback default, asked once per address (TCP only).
+    assert await system_resolver("127.0.0.2", 80) == ["127.0.0.2"]

@@ -130,15 +130,23 @@ class GuardedDialer:
     DNS phase is timed the same way, but any address is accepted.
     """
 
-    def __init__(self, *, check: bool = True, resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        check: bool = True,
+        resolver: Resolver | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         """Create a dialer.
 
         Args:
             check: refuse non-public addresses.
             resolver: async ``(host, port) -> [ip, ...]``; defaults to ``getaddrinfo``.
+            clock: seconds, for timing the lookup (``time.perf_counter``).
         """
         self.check = check
         self._resolve = resolver or system_resolver
+        self._clock = clock
 
     async def dial(self, host: str, port: int, connect: Callable[[str, int], Awaitable[T]]) -> T:
         """Resolve and check ``host``, then ``connect(ip, port)`` to each address in turn.
@@ -166,14 +174,14 @@ class GuardedDialer:
     async def _lookup(self, host: str, port: int) -> list[str]:
         if _is_ip_literal(host):
             return [host]  # nothing to resolve (only reachable with private networks on)
-        started = time.perf_counter()
+        started = self._clock()
         try:
             addresses = _unique(await self._resolve(host, port))
         except OSError as error:
             # gaierror text names only the failure ("Name or service not known").
             raise UnresolvedHost(f"Could not resolve host {host}: {error}") from None
         finally:
-            timing.note_dns((time.perf_counter() - started) * 1000.0)
+            timing.note_dns((self._clock() - started) * 1000.0)
         if not addresses:
             raise UnresolvedHost(f"Host {host} has no addresses")
         return addresses
