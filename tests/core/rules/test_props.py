@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -25,8 +26,9 @@ from workbench.core.rules import (
 T = TypeVar("T")
 
 # No example database: the tests must not write into the tree, and xdist workers share it.
+# ./dev mutate runs these once per mutant of the rule book, so it asks for fewer examples.
 SETTINGS = settings(
-    max_examples=400,
+    max_examples=int(os.environ.get("WORKBENCH_PROPERTY_EXAMPLES", "400")),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
