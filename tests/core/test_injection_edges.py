@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from workbench.core.catalog import App, ConnectSpec, Injection
 from workbench.core.errors import RuleError
-from workbench.core.injection import Scrubber, inject, redact
+from workbench.core.injection import Scrubber, inject, mask_secret, redact
 
 BASE = "https://api.example.com"
 
@@ -107,3 +109,10 @@ def test_a_scrubber_is_true_when_it_has_something_to_scrub() -> None:
     assert not Scrubber([""])
     assert Scrubber(["k"])
     assert Scrubber(["a/b"])
+
+
+def test_a_secret_that_is_not_url_safe_is_masked_not_erased() -> None:
+    secret = "Zq9/+=%x ?&"
+    shown = Scrubber([secret]).mask(f"Bearer {secret} and key={quote(secret, safe='')}")
+    assert shown == f"Bearer {mask_secret(secret)} and key={mask_secret(secret)}"
+    assert mask_secret(secret) == "Zq••••••"

@@ -145,3 +145,22 @@ def test_custom_fields_may_be_none_for_a_static_app() -> None:
         custom_fields=None,  # type: ignore[arg-type]
     )
     assert resolved == "https://slack.com/x"
+
+
+def test_a_template_entry_renders_a_private_authority_when_private_networks_are_on() -> None:
+    fields = {"h": "10.0.0.1:8080"}
+    assert usable_entries(["{{custom_fields.h}}"], fields, allow_private_networks=True) == [
+        ("private", "10.0.0.1:8080")
+    ]
+    assert usable_entries(["{{custom_fields.h}}"], fields) == []
+
+
+def test_an_unhashable_field_value_is_checked_without_the_cache() -> None:
+    # A static app reads no field, so a list among them is no reason to refuse.
+    resolved = resolve_target(
+        "/x",
+        base_proxy_target_url="https://slack.com",
+        allowed_domains=["slack.com"],
+        custom_fields={"tags": ["a", "b"]},  # type: ignore[dict-item]
+    )
+    assert resolved == "https://slack.com/x"

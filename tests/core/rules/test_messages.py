@@ -50,6 +50,8 @@ def refusal(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, .
          "The URL contains a brace (templates are not expanded) at position 2"),
         ("/!~ b", SLACK, {}, False, "bad_url",
          f"The URL contains the character ' ' {SPACES} at position 3"),
+        ("/X b", SLACK, {}, False, "bad_url",
+         f"The URL contains the character ' ' {SPACES} at position 2"),
         ("/ab\x7f", SLACK, {}, False, "bad_url",
          f"The URL contains the character '\\x7f' {SPACES} at position 3"),
         ("/\u00e9", SLACK, {}, False, "bad_url",

@@ -141,3 +141,9 @@ def test_encode_refusal_says_why(url: object) -> None:
         "url",
         "Only an ASCII URL can be encoded as url_64",
     )
+
+
+def test_a_segment_that_ends_in_x_keeps_it() -> None:
+    # "X" is an ordinary base64 digit: only "=" is padding, on either side.
+    assert encode_url64("/aW") == "L2FX"
+    assert decode_url64("L2FX") == "/aW"
