@@ -17,8 +17,9 @@ alike, on the event loop the command line runs (``workbench.eventloop``):
   than the engine's, so beating it is no target.
 
 Targets, each checked and printed; the exit status is 1 when one is missed. Measured on the
-2-core development machine (shared, load 6-8): engine/client 0.15-0.17, engine/floor
-0.05-0.06, engine p50 0.17-0.22 ms above the client's. The engine's work per request
+2-core development machine (shared, load 6-8), four runs: engine/client 0.15-0.21,
+engine/floor 0.05-0.17 (the floor's rate swings with load), engine p50 0.17-0.22 ms above
+the client's. The engine's work per request
 (rules, the account from SQLite, the credential decrypted from the vault file, about
 60 us of it, injection, budget, timings) is five times the client's, so the targets
 leave room for a loaded machine and catch the engine growing by a third or more:

@@ -6,21 +6,10 @@ from urllib.parse import quote
 
 import pytest
 
-from workbench.core.catalog import App, ConnectSpec, Injection
+from tests.core.test_injection import BASE, app_with
+from workbench.core.catalog import Injection
 from workbench.core.errors import RuleError
 from workbench.core.injection import Scrubber, inject, mask_secret, redact
-
-BASE = "https://api.example.com"
-
-
-def app_with(*injection: Injection) -> App:
-    return App(
-        name_slug="example",
-        name="Example",
-        auth_type="keys",
-        connect=ConnectSpec(True, ("api.example.com",), BASE),
-        injection=injection,
-    )
 
 
 def injected_url(injection: Injection, url: str, secret: str = "s3cret") -> str:
