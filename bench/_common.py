@@ -6,9 +6,15 @@ import argparse
 import asyncio
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
+
+from workbench.core.catalog import Catalog, parse_app
+from workbench.core.store.connections import Connections
+from workbench.core.store.vault import open_vault
+from workbench.core.store.workspace import Workspace
 
 BODY = b'{"ok":true,"items":[1,2,3]}'
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
@@ -16,6 +22,7 @@ RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length
     BODY,
 )
 TOKEN = "sk_bench_0123456789"
+BEARER = "Bearer {{credentials.api_key}}"
 PATH = "/v1/items?page="  # + a running number: no request repeats a URL
 
 
@@ -44,6 +51,54 @@ def serve_upstream(ready: Connection) -> None:
         await server.serve_forever()
 
     asyncio.run(run())
+
+
+@dataclass(frozen=True)
+class BenchWorkspace:
+    """A workspace file and its encrypted secrets file, with one app and one account."""
+
+    catalog: Catalog
+    connections: Connections
+    project_id: str
+    account_id: str
+    user: str = "bench-user"
+
+
+def open_workspace(upstream: str, directory: Path) -> BenchWorkspace:
+    """What ``workbench serve --secrets file`` opens, set up for one bearer-token account.
+
+    The app's only allowed domain is ``upstream`` (``127.0.0.1:PORT``), so the account
+    opts in to private networks, as a self-hosted API's account would.
+    """
+    app = parse_app(
+        {
+            "name_slug": "bench",
+            "name": "Bench",
+            "auth_type": "keys",
+            "connect": {
+                "proxy_enabled": True,
+                "allowed_domains": [upstream],
+                "base_proxy_target_url": f"http://{upstream}",
+            },
+            "credentials": [{"name": "api_key", "label": "API key"}],
+            "injection": [
+                {
+                    "in": "header",
+                    "name": "Authorization",
+                    "template": "Bearer {{credentials.api_key}}",
+                }
+            ],
+        },
+        origin="sandbox",
+    )
+    catalog = Catalog([app])
+    vault = open_vault("file", path=directory / "bench.secrets", passphrase="bench")
+    connections = Connections(Workspace.open(directory / "bench.sqlite3"), vault, catalog)
+    project = connections.workspace.create_project("Bench")
+    account = connections.add_account(
+        project.id, "bench-user", "bench", secrets={"api_key": TOKEN}, allow_private_network=True
+    )
+    return BenchWorkspace(catalog, connections, project.id, account.id)
 
 
 @dataclass
@@ -83,18 +138,29 @@ async def run_batch(send: Send, count: int, side: Side | None = None) -> None:
 async def interleave(
     direct: Send, proxied: Send, requests: int, batch: int, warmup: int
 ) -> tuple[Side, Side]:
-    """Warm both up, then send ``requests`` each way in alternating batches.
+    """:func:`interleave_all` for two ways of sending; returns (direct, proxied)."""
+    first, second = await interleave_all([direct, proxied], requests, batch, warmup)
+    return first, second
 
-    The order flips every batch (direct, proxied, proxied, direct, ...) so that drift in
-    machine load hits both sides alike. Returns (direct, proxied).
+
+async def interleave_all(
+    sends: Sequence[Send], requests: int, batch: int, warmup: int
+) -> list[Side]:
+    """Warm each up, then send ``requests`` each way in batches that take turns.
+
+    The order turns every batch and runs backwards every other round (for two: direct,
+    proxied, proxied, direct, ...) so that drift in machine load hits every way alike.
+    Returns one :class:`Side` per way, in the order given.
     """
-    await run_batch(direct, warmup)
-    await run_batch(proxied, warmup)
-    sides = (Side(), Side())
-    pairs: list[tuple[Send, Side]] = [(direct, sides[0]), (proxied, sides[1])]
+    for send in sends:
+        await run_batch(send, warmup)
+    sides = [Side() for _ in sends]
+    ways = list(zip(sends, sides, strict=True))
     for number, start in enumerate(range(0, requests, batch)):
         count = min(batch, requests - start)
-        for send, side in pairs if number % 2 == 0 else pairs[::-1]:
+        turn = number % len(ways)
+        order = ways[turn:] + ways[:turn]
+        for send, side in order if (number // len(ways)) % 2 == 0 else order[::-1]:
             await run_batch(send, count, side)
     return sides
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from workbench.core.rules import (
@@ -19,9 +23,12 @@ from workbench.core.rules import (
     resolve_target,
 )
 
+T = TypeVar("T")
+
 # No example database: the tests must not write into the tree, and xdist workers share it.
+# ./dev mutate runs these once per mutant of the rule book, so it asks for fewer examples.
 SETTINGS = settings(
-    max_examples=400,
+    max_examples=int(os.environ.get("WORKBENCH_PROPERTY_EXAMPLES", "400")),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
@@ -70,25 +77,88 @@ APPS = [
     ("https://{{custom_fields.subdomain}}", ["{{custom_fields.subdomain}}", "slack.com"]),
     ("http://127.0.0.1:8123/t/{{custom_fields.subdomain}}", ["127.0.0.1:8123", "slack.com"]),
 ]
+App = tuple[str, list[str]]
+Case = tuple[str, App, str, bool]  # url, app, the account's subdomain field, private
+
+# Targeted inputs: built from what each app allows, so most are accepted and the
+# property's assertions run, yet they still carry the characters that matter (percent
+# escapes, "%2F" inside a segment, "@" and ":" in the path, "..", "?" and "/" in the query).
+_label = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
+_segment = st.one_of(
+    st.text(alphabet="abcXYZ019-._~!$&'()*+,;=:@", min_size=1, max_size=8).filter(
+        lambda part: part not in (".", "..")
+    ),
+    st.sampled_from(["%2F", "%41", "a%2fb", "%7E", "%25", "v1", "x..y", "...."]),
+)
+_paths = st.lists(_segment, max_size=4).map(lambda parts: "/" + "/".join(parts))
+_queries = st.one_of(
+    st.just(""),
+    st.text(alphabet="abc=&/?%20.:@+", max_size=12).map(lambda query: "?" + query),
+    st.sampled_from(["?a=../..", "?next=https://evil.com/", "?q=%0A", "?x=%2e%2e"]),
+)
+_relative = st.builds(lambda path, query: path + query, _paths, _queries).filter(
+    lambda url: not url.startswith("//") and "#" not in url
+)
+_hosts = st.builds(lambda a, b: f"{a}.{b}.com", _label, _label)
+# A good value for the account's subdomain field, by the app's base: a DNS label before
+# ".zendesk.com", a whole host name as the host, a path segment in the sandbox's path.
+_good_fields = {
+    APPS[0][0]: _label,
+    APPS[1][0]: st.one_of(_label, st.sampled_from(["Acme", "my-co"])),
+    APPS[2][0]: st.one_of(_hosts, st.sampled_from(["api.slack.com", "Gitlab.Example.org"])),
+    APPS[3][0]: st.one_of(_label, st.sampled_from(["T-1", "a.b", "x_y~z"])),
+}
 
 
-@SETTINGS
-@given(url=urls, app=st.sampled_from(APPS), value=field_values, private=st.booleans())
-def test_accepted_url_host_is_allowed_and_unambiguous(
-    url: str, app: tuple[str, list[str]], value: str, private: bool
-) -> None:
-    base, allowed = app
-    fields = {"subdomain": value}
+def _cased(text: str, flips: int) -> str:
+    return "".join(c.upper() if flips >> i & 1 else c for i, c in enumerate(text))
+
+
+@st.composite
+def targeted_cases(draw: st.DrawFn) -> Case:
+    """A URL that the drawn app's rules should accept, for an account with a good field."""
+    app = draw(st.sampled_from(APPS))
+    base = app[0]
+    private = draw(st.booleans()) or base.startswith("http://")
+    value = draw(_good_fields[base])
+    url = draw(_relative)
+    if "{{" not in base and draw(st.booleans()):
+        host = draw(st.sampled_from(["slack.com", "api.slack.com", "files.slack.com"]))
+        host = _cased(host, draw(st.integers(0, 2**16)))
+        port = draw(st.sampled_from(["", ":443"]))
+        url = draw(st.sampled_from(["https://", "HTTPS://", "Https://"])) + host + port + url
+    return url, app, value, private
+
+
+adversarial_cases = st.tuples(urls, st.sampled_from(APPS), field_values, st.booleans())
+cases = st.one_of(targeted_cases(), adversarial_cases)
+
+
+def outcome(case: Case) -> str | None:
+    """Resolve the case: the accepted URL, or None when the rules refuse it."""
+    url, (base, allowed), value, private = case
     try:
-        result = resolve_target(
+        return resolve_target(
             url,
             base_proxy_target_url=base,
             allowed_domains=allowed,
-            custom_fields=fields,
+            custom_fields={"subdomain": value},
             allow_private_networks=private,
         )
-    except RuleError:
+    except RuleError as error:
+        event(f"refused: {error.code}")
+        return None
+
+
+@SETTINGS
+@given(case=cases)
+def test_accepted_url_host_is_allowed_and_unambiguous(case: Case) -> None:
+    result = outcome(case)
+    if result is None:
         return
+    event("accepted: assertions reached")
+    _, (_, allowed), value, private = case
+    fields = {"subdomain": value}
     parsed = httpx.URL(result)
     split = urlsplit(result)
     host = parsed.raw_host.decode("ascii")
@@ -152,19 +222,59 @@ header_names = st.one_of(
         st.text(NAME_CHARS, max_size=8),
     ),
 )
-header_rows = st.lists(
-    st.tuples(header_names, st.text(alphabet="ab \t\r\n\x00\x7f\u00e9TRACE,", max_size=10)),
+# Targeted rows: ordinary names (wrapped or not, any case, "_" for "-") with printable
+# values, which the rules accept unless two rows name the same header.
+_ordinary_names = st.builds(
+    lambda prefix, name, flips, underscore: prefix + _disguise(name, flips, underscore),
+    st.sampled_from(["", "x-pd-proxy-", "X-PD-PROXY-"]),
+    st.sampled_from(
+        ["accept", "content-type", "user-agent", "x-request-id", "x-custom-trace",
+         "if-none-match", "x-http-method-override", "notion-version", "x-api-version"]
+    ),
+    st.integers(min_value=0, max_value=2**20),
+    st.booleans(),
+)  # fmt: skip
+_printable_values = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E) | st.just("\t"), max_size=16
+).filter(lambda value: "TRACE" not in value.upper() and "CONNECT" not in value.upper())
+targeted_rows = st.lists(
+    st.tuples(_ordinary_names, _printable_values),
     max_size=6,
+    unique_by=lambda row: row[0].lower().replace("_", "-").removeprefix("x-pd-proxy-"),
 )
+adversarial_row = st.tuples(
+    header_names, st.text(alphabet="ab \t\r\n\x00\x7f\u00e9TRACE,", max_size=10)
+)
+# About one list in six gets an adversarial row (integers are drawn with a bias towards
+# their bounds; sampled_from picks close to evenly).
+_add_adversarial_row = st.sampled_from([False] * 5 + [True])
+
+
+@st.composite
+def header_rows(draw: st.DrawFn) -> list[tuple[str, str]]:
+    """Targeted rows, now and then with an adversarial row somewhere among them."""
+    rows = draw(targeted_rows)
+    if draw(_add_adversarial_row):
+        rows.insert(draw(st.integers(0, len(rows))), draw(adversarial_row))
+    return rows
+
+
+def forwarded_rows(rows: list[tuple[str, str]]) -> list[tuple[str, str]] | None:
+    """The rows ``check_headers`` forwards, or None when it refuses them."""
+    try:
+        return check_headers(rows)
+    except RuleError as error:
+        event(f"refused: {error.code}")
+        return None
 
 
 @SETTINGS
-@given(rows=header_rows)
+@given(rows=header_rows())
 def test_check_headers_never_forwards_a_restricted_name(rows: list[tuple[str, str]]) -> None:
-    try:
-        forwarded = check_headers(rows)
-    except RuleError:
+    forwarded = forwarded_rows(rows)
+    if forwarded is None:
         return
+    event("accepted: assertions reached")
     seen: set[str] = set()
     for name, value in forwarded:
         norm = name.lower().replace("_", "-")
@@ -175,3 +285,37 @@ def test_check_headers_never_forwards_a_restricted_name(rows: list[tuple[str, st
         seen.add(norm)
         assert all(" " <= c <= "~" or c == "\t" for c in name + value)
         assert value == value.strip(" \t")
+
+
+# The share of examples that reach the assertions, measured on a fixed sample: a
+# property whose inputs are nearly all refused would pass while checking nothing.
+SAMPLE = settings(max_examples=300, deadline=None, database=None, derandomize=True)
+
+
+def share_reaching(strategy: st.SearchStrategy[T], reaches: Callable[[T], bool]) -> float:
+    """The fraction of ``strategy``'s examples for which ``reaches`` is true."""
+    seen: list[bool] = []
+
+    @SAMPLE
+    @given(example=strategy)
+    def sample(example: T) -> None:
+        seen.append(reaches(example))
+
+    sample()
+    assert len(seen) >= 200
+    return sum(seen) / len(seen)
+
+
+@pytest.mark.parametrize(
+    ("name", "strategy", "reaches"),
+    [
+        ("host containment", cases, lambda case: outcome(case) is not None),
+        ("restricted headers", header_rows(), lambda rows: forwarded_rows(rows) is not None),
+    ],
+)
+def test_at_least_half_the_examples_reach_the_assertions(
+    name: str, strategy: st.SearchStrategy[Any], reaches: Callable[[Any], bool]
+) -> None:
+    share = share_reaching(strategy, reaches)
+    assert share >= 0.5, f"{name}: only {share:.0%} of the examples reach the assertions"
+    assert share < 1.0, f"{name}: no example is refused, so the adversarial inputs are gone"

@@ -100,3 +100,50 @@ def test_encoded_forms_of_refused_urls_stay_refused(url: str, code: str) -> None
             custom_fields={},
         )
     assert caught.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("segment", "reason"),
+    [
+        ("", "is empty"),
+        (None, "is empty"),
+        (b"L2FwaS91c2Vycw", "is empty"),  # bytes are not a segment, however they look
+        ("L2Fw\u00e9", "is too long or not ASCII"),
+        ("L2FwaS91c2Vycw%C3%A9", "percent-decodes to non-ASCII bytes"),
+        ("L2FwaS91c2Vycw!", "holds characters outside one base64 alphabet, or data after padding"),
+        ("Pj4_Jn+9fn5-", "holds characters outside one base64 alphabet, or data after padding"),
+        ("=", "has a length no base64 encoder produces"),
+        ("abcde", "has a length no base64 encoder produces"),
+        ("L2FwaS91c2Vycw=", "has a length no base64 encoder produces"),
+        ("L2FwaS91c2Vycx", "is not canonical base64 (stray trailing bits)"),
+        ("__79", "does not decode to UTF-8 text"),
+        ("L2NhZsOp", "decodes to a URL with non-ASCII characters"),
+    ],
+)
+def test_each_refusal_says_why(segment: object, reason: str) -> None:
+    with pytest.raises(RuleError) as caught:
+        decode_url64(segment)  # type: ignore[arg-type]
+    error = caught.value
+    assert (error.code, error.field, error.message) == (
+        "bad_url64",
+        "url",
+        f"The url_64 segment {reason}",
+    )
+
+
+@pytest.mark.parametrize("url", ["/caf\u00e9", None])
+def test_encode_refusal_says_why(url: object) -> None:
+    with pytest.raises(RuleError) as caught:
+        encode_url64(url)  # type: ignore[arg-type]
+    error = caught.value
+    assert (error.code, error.field, error.message) == (
+        "bad_url64",
+        "url",
+        "Only an ASCII URL can be encoded as url_64",
+    )
+
+
+def test_a_segment_that_ends_in_x_keeps_it() -> None:
+    # "X" is an ordinary base64 digit: only "=" is padding, on either side.
+    assert encode_url64("/aW") == "L2FX"
+    assert decode_url64("L2FX") == "/aW"

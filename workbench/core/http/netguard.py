@@ -22,7 +22,8 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 """An async function ``(host, port) -> [ip, ...]``: the addresses a name resolves to."""
 
 # ipaddress.is_global alone is insufficient (security-policy 2.3): it calls NAT64, 6to4,
-# site-local and multicast addresses global. Every range below is refused explicitly.
+# site-local and multicast addresses global, and its tables change between Python
+# releases. Every range below is refused explicitly; is_global is only a second opinion.
 _DENIED_V4 = tuple(
     ipaddress.IPv4Network(net)
     for net in (
@@ -43,26 +44,23 @@ _DENIED_V4 = tuple(
         "240.0.0.0/4",  # reserved, broadcast
     )
 )
+# IPv6: only global unicast (2000::/3, RFC 4291 section 2.4) can be public; everything
+# outside it is refused whatever ipaddress thinks of it. That covers ::/96 (unspecified,
+# loopback, IPv4-compatible), ::ffff:0:0/96 (IPv4-mapped), ::ffff:0:0:0/96
+# (IPv4-translated), 64:ff9b::/96 and 64:ff9b:1::/48 (NAT64), 100::/64 (discard),
+# 5f00::/16 (SRv6), fc00::/7 (unique local), fe80::/10 (link-local), fec0::/10
+# (site-local), ff00::/8 (multicast), and the reserved rest.
+_GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
+# Inside it, the special-purpose blocks that are not public.
 _DENIED_V6 = tuple(
     ipaddress.IPv6Network(net)
     for net in (
-        "::/96",  # unspecified, loopback, IPv4-compatible
-        "::ffff:0:0/96",  # IPv4-mapped
-        "::ffff:0:0:0/96",  # IPv4-translated
-        "64:ff9b::/96",  # NAT64
-        "64:ff9b:1::/48",  # local-use NAT64
-        "100::/64",  # discard-only
-        "2001::/32",  # Teredo
-        "2001:2::/48",  # benchmarking
-        "2001:10::/28",  # ORCHID
-        "2001:20::/28",  # ORCHIDv2
+        # IETF protocol assignments: Teredo 2001::/32, benchmarking 2001:2::/48, ORCHID
+        # 2001:10::/28, ORCHIDv2 2001:20::/28, and the anycast services no proxy targets.
+        "2001::/23",
         "2001:db8::/32",  # documentation
         "2002::/16",  # 6to4
         "3fff::/20",  # documentation
-        "fc00::/7",  # unique local
-        "fe80::/10",  # link-local
-        "fec0::/10",  # site-local
-        "ff00::/8",  # multicast
     )
 )
 
@@ -80,7 +78,7 @@ def is_public_address(ip: str) -> bool:
     if isinstance(address, ipaddress.IPv4Address):
         denied = any(address in net for net in _DENIED_V4)
     else:
-        denied = any(address in net for net in _DENIED_V6)
+        denied = address not in _GLOBAL_UNICAST_V6 or any(address in net for net in _DENIED_V6)
     return not denied and address.is_global
 
 
@@ -132,15 +130,23 @@ class GuardedDialer:
     DNS phase is timed the same way, but any address is accepted.
     """
 
-    def __init__(self, *, check: bool = True, resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        check: bool = True,
+        resolver: Resolver | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         """Create a dialer.
 
         Args:
             check: refuse non-public addresses.
             resolver: async ``(host, port) -> [ip, ...]``; defaults to ``getaddrinfo``.
+            clock: seconds, for timing the lookup (``time.perf_counter``).
         """
         self.check = check
         self._resolve = resolver or system_resolver
+        self._clock = clock
 
     async def dial(self, host: str, port: int, connect: Callable[[str, int], Awaitable[T]]) -> T:
         """Resolve and check ``host``, then ``connect(ip, port)`` to each address in turn.
@@ -168,14 +174,14 @@ class GuardedDialer:
     async def _lookup(self, host: str, port: int) -> list[str]:
         if _is_ip_literal(host):
             return [host]  # nothing to resolve (only reachable with private networks on)
-        started = time.perf_counter()
+        started = self._clock()
         try:
             addresses = _unique(await self._resolve(host, port))
         except OSError as error:
             # gaierror text names only the failure ("Name or service not known").
             raise UnresolvedHost(f"Could not resolve host {host}: {error}") from None
         finally:
-            timing.note_dns((time.perf_counter() - started) * 1000.0)
+            timing.note_dns((self._clock() - started) * 1000.0)
         if not addresses:
             raise UnresolvedHost(f"Host {host} has no addresses")
         return addresses

@@ -1,0 +1,1 @@
+"""Mutation testing of the security core: ``./dev mutate`` (``python -m tests.mutation``)."""
