@@ -6,12 +6,13 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 import qasync
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QInputDialog
 from pytestqt.qtbot import QtBot
 
-from tests.helpers.ui import open_window, pick, send, wait
+from tests.helpers.ui import open_window, pick, run, send, wait
 from workbench.core.draft import Row
 from workbench.core.errors import ProxyError
 from workbench.core.exchange import ProxyResult
@@ -294,3 +295,101 @@ def test_removing_a_user_removes_their_accounts_in_this_environment(
         session = window.bridge.session
         assert session.vault.credentials("apn_demoBobWeather") == {}
         assert session.workspace.find_account("apn_demoBobWeather") is None
+
+
+def test_the_main_controls_have_their_stable_object_names(
+    qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import (
+        QAbstractItemView,
+        QCheckBox,
+        QComboBox,
+        QLabel,
+        QLineEdit,
+        QPlainTextEdit,
+        QPushButton,
+        QWidget,
+    )
+
+    expected = {
+        "appSearch": QLineEdit,
+        "proxyEnabledOnly": QCheckBox,
+        "appList": QAbstractItemView,
+        "appDetails": QWidget,
+        "projectPicker": QComboBox,
+        "environmentPicker": QComboBox,
+        "userPicker": QComboBox,
+        "accountPicker": QComboBox,
+        "methodPicker": QComboBox,
+        "urlEdit": QLineEdit,
+        "headersTable": QAbstractItemView,
+        "headersBulkEdit": QPlainTextEdit,
+        "bodyEditor": QPlainTextEdit,
+        "validationMessages": QLabel,
+        "resolvedUrl": QLabel,
+        "sendButton": QPushButton,
+        "cancelButton": QPushButton,
+        "responseStatus": QLabel,
+        "responseBody": QWidget,
+        "responseHeaders": QAbstractItemView,
+        "timingView": QWidget,
+        "budgetIndicator": QLabel,
+    }
+    with open_window(qloop, tmp_path / "settings.ini") as window:
+        assert window.objectName() == "MainWindow"
+        for name, kind in expected.items():
+            found = window.findChildren(QWidget, name)
+            assert len(found) == 1, name
+            assert isinstance(found[0], kind), name
+            assert found[0].accessibleName() or isinstance(found[0], QPushButton | QCheckBox), name
+        assert "1000" in window.findChild(QLabel, "budgetIndicator").text()
+
+
+def test_upstream_rate_limit_headers_are_shown_with_the_response(
+    qloop: qasync.QEventLoop, tmp_path: Path
+) -> None:
+    with open_window(qloop, tmp_path / "settings.ini") as window:
+        pick(window, ALICE, "apn_demoAliceCrm")
+        window.composer.load("GET", "/ratelimited", [])
+        send(qloop, window)
+        shown = window.response.rate_limit
+        assert shown.isVisibleTo(window)
+        assert "X-RateLimit-Remaining" in shown.text() or "x-ratelimit-remaining" in shown.text()
+
+
+def test_the_first_run_offers_a_real_workspace_and_switches_to_it(
+    qloop: qasync.QEventLoop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.ui.backend import SessionTarget, Worker
+    from workbench.ui.bridge import Bridge
+    from workbench.ui.mainwindow import MainWindow as Window
+    from workbench.ui.settings import Settings
+
+    workspace = tmp_path / "data" / "workspace.sqlite3"
+    monkeypatch.setattr("workbench.ui.mainwindow.default_workspace_path", lambda: workspace)
+    worker = Worker()
+    worker.start()
+    bridge = Bridge(worker)
+    window = Window(bridge, Settings(tmp_path / "s.ini"), SessionTarget(demo=True), first_run=True)
+    try:
+        window.show()
+        run(qloop, window.start())
+        assert window.banner.isVisibleTo(window)
+        window.create_workspace_button.click()
+        ask = window.findChild(QInputDialog, "askDialog")
+        ask.setTextValue("Support tools")
+        ask.accept()
+        wait(qloop, lambda: not window.bridge.session.is_demo, "the real workspace")
+        wait(
+            qloop,
+            lambda: [p.name for p in window.controller.projects] == ["Support tools"],
+            "its first project",
+        )
+        assert workspace.exists()
+        assert not window.banner.isVisibleTo(window)
+        assert "Demo" not in window.windowTitle()
+        assert workspace.name in window.windowTitle()
+    finally:
+        window.close()
+        bridge.close()
+        window.deleteLater()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -239,6 +239,12 @@ class MainWindow(QMainWindow):
         # Esc belongs to "Cancel" only while a request is in flight; otherwise widgets get it.
         self.composer.busy_changed.connect(self.cancel_action.setEnabled)
         self.response.body.error_occurred.connect(self.errors.report)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_system_scheme)
+
+    def _on_system_scheme(self) -> None:
+        """The platform switched light/dark: follow it when the theme is "system"."""
+        if self.settings.get("appearance/theme") == "system":
+            self.set_theme("system")
 
     # --- starting and closing -------------------------------------------------------------
 
