@@ -217,7 +217,7 @@ class ConnectionPool:
         while connections:
             connection = connections.pop()  # the most recently used: the least likely stale
             self._idle_count -= 1
-            if not connection.closed and now - connection.idle_since < self._expiry:
+            if now - connection.idle_since < self._expiry and not connection.heard_from_peer():
                 return connection
             connection.close()
         return None
@@ -265,3 +265,4 @@ class ConnectionPool:
         if tls is None:
             raise ConnectionError("The connection closed during the TLS handshake")
         connection.transport = tls
+        connection.tls = True

@@ -27,8 +27,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import re
+import select
 from collections.abc import Callable, Sequence
-from typing import NamedTuple, cast
+from typing import NamedTuple, Protocol, cast
 
 import httptools
 
@@ -164,11 +165,28 @@ class Phase:
             self._trace(f"{self._name}.{'complete' if exc_type is None else 'failed'}")
 
 
+class _TLSTransport(Protocol):
+    def get_read_buffer_size(self) -> int: ...
+
+
+_poll = getattr(select, "poll", None)  # poll() takes any descriptor; select() stops at 1023
+
+
+def _readable_now(descriptor: int) -> bool:
+    """Whether reading the socket would not block: bytes, a FIN, a reset or an error wait."""
+    if _poll is None:  # Windows: select() takes sockets there
+        return bool(select.select([descriptor], [], [], 0)[0])
+    poller = _poll()
+    poller.register(descriptor, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
+
+
 class Connection(asyncio.Protocol):
     """One HTTP/1.1 connection: an asyncio protocol that runs one exchange at a time.
 
     Between exchanges the connection is idle and has no parser; bytes arriving then are a
-    protocol error, and the connection is closed rather than reused.
+    protocol error, and the connection is closed rather than reused. Bytes that arrived
+    but were not read yet (the loop was busy) are caught by :meth:`heard_from_peer`.
     """
 
     def __init__(self, origin: tuple[str, str, int]) -> None:
@@ -177,11 +195,13 @@ class Connection(asyncio.Protocol):
         self.closed = False
         self.idle_since = 0.0
         self.reusable = False
+        self.tls = False  # set once the transport is TLS (start_tls replaced it)
         self.received = 0  # bytes of this exchange's response off the wire, head included
         self._loop = asyncio.get_running_loop()
         self._parser: httptools.HttpResponseParser | None = None
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
+        self._descriptor = -1
         self._reset()
 
     def _reset(self) -> None:
@@ -207,6 +227,8 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # A stream transport, though not always an asyncio.Transport subclass (uvloop's).
         self.transport = cast(asyncio.Transport, transport)
+        sock = transport.get_extra_info("socket")
+        self._descriptor = sock.fileno() if sock is not None else -1
 
     def data_received(self, data: bytes) -> None:
         parser = self._parser
@@ -387,6 +409,23 @@ class Connection(asyncio.Protocol):
             self._reading_paused = False
             assert self.transport is not None
             self.transport.resume_reading()
+
+    def heard_from_peer(self) -> bool:
+        """Whether the idle connection has anything to read: it must not carry a request.
+
+        Bytes, a FIN or a reset that reached the connection while it sat idle are seen by
+        :meth:`data_received` only when the loop gets to them; a busy loop (a slow
+        synchronous listener, a big JSON parse) gets to them after the next request went
+        out, and would read a stray answer as that request's. So the socket is asked
+        directly, and the TLS layer, which holds records it read while reading was paused.
+        """
+        transport = self.transport
+        if self.closed or transport is None or self._descriptor < 0:
+            return True
+        # asyncio's and uvloop's TLS transports both count the bytes their TLS layer holds.
+        if self.tls and cast(_TLSTransport, transport).get_read_buffer_size() > 0:
+            return True
+        return _readable_now(self._descriptor)
 
     def close(self) -> None:
         """Close now, whatever is in flight."""

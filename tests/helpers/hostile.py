@@ -1,0 +1,150 @@
+"""Hostile peers for the HTTP/1.1 client's attack suite: blocking servers in threads, resets.
+
+Most attacks run on :class:`tests.helpers.servers.ScriptServer` (an asyncio server on the
+loop under test). A :class:`ThreadServer` is for the attacks that must land while the
+client's event loop is busy: its scripts run in threads with blocking sockets, so they act
+even while the loop is blocked on purpose (:func:`block_until_readable`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import select
+import socket
+import ssl
+import struct
+import threading
+from collections.abc import Callable
+from types import TracebackType
+
+from workbench.core.http.pool import ConnectionPool
+
+TIMEOUT = 5.0  # seconds any blocking step may take before the test fails
+
+ThreadScript = Callable[[socket.socket, int], None]
+
+
+class ThreadServer:
+    """A server on 127.0.0.1 that runs ``script(sock, index)`` for each connection in a thread.
+
+    ``index`` counts connections from 0. Sockets are blocking with a :data:`TIMEOUT`, and
+    wrapped in TLS first when a context is given. Use as ``with ThreadServer(script) as
+    server``; ``server.url(path, host=...)`` names it and ``server.connections`` counts.
+    """
+
+    def __init__(self, script: ThreadScript, *, tls: ssl.SSLContext | None = None) -> None:
+        self.script = script
+        self.tls = tls
+        self.connections = 0
+        self.errors: list[BaseException] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self._stop = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def port(self) -> int:
+        return int(self._listener.getsockname()[1])
+
+    def url(self, path: str = "/", *, host: str = "127.0.0.1") -> str:
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}{path}"
+
+    def __enter__(self) -> ThreadServer:
+        accepter = threading.Thread(target=self._accept, daemon=True)
+        accepter.start()
+        self._threads.append(accepter)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        for sock in list(self._sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        for thread in self._threads:
+            thread.join(TIMEOUT)
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sock, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            index, self.connections = self.connections, self.connections + 1
+            thread = threading.Thread(target=self._run, args=(sock, index), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _run(self, sock: socket.socket, index: int) -> None:
+        sock.settimeout(TIMEOUT)
+        self._sockets.append(sock)
+        try:
+            if self.tls is not None:
+                sock = self.tls.wrap_socket(sock, server_side=True)
+                self._sockets.append(sock)
+            self.script(sock, index)
+        except (OSError, ValueError) as error:
+            if not self._stop.is_set() and not isinstance(error, ConnectionError):
+                self.errors.append(error)
+        finally:
+            sock.close()
+
+
+def recv_head(sock: socket.socket) -> bytes:
+    """Read one request head (the client's requests here have no body); b"" at close."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b""
+        data += chunk
+    return data
+
+
+def serve_until_closed(sock: socket.socket, reply: bytes) -> None:
+    """Answer every further request on the connection with ``reply``."""
+    while recv_head(sock):
+        sock.sendall(reply)
+
+
+def reset(sock: socket.socket) -> None:
+    """Close with a TCP reset instead of a FIN (SO_LINGER with a zero timeout)."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def reset_writer(writer: asyncio.StreamWriter) -> None:
+    """Reset an asyncio server's connection (a RST, not a FIN)."""
+    raw = writer.get_extra_info("socket")
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+def idle_sockets(*pools: ConnectionPool) -> list[int]:
+    """The file descriptors of the pools' idle connections (a white-box look, for waits)."""
+    return [
+        connection.transport.get_extra_info("socket").fileno()
+        for pool in pools
+        for connections in pool._idle.values()
+        for connection in connections
+        if connection.transport is not None
+    ]
+
+
+def block_until_readable(*pools: ConnectionPool) -> None:
+    """Block the event loop, as a slow synchronous listener does, until an idle socket is
+    readable: the peer's bytes, FIN or reset are then waiting in the kernel, unread.
+    """
+    descriptors = idle_sockets(*pools)
+    assert descriptors, "no idle connection to wait on"
+    readable, _, _ = select.select(descriptors, [], [], TIMEOUT)
+    assert readable, "the peer's bytes never arrived"
