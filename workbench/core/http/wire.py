@@ -39,7 +39,9 @@ Header = tuple[bytes, bytes]
 _READ_HIGH_WATER = 256 * 1024  # buffered response bytes that pause reading
 _READ_LOW_WATER = 64 * 1024  # ... and resume it
 _JOINED_WRITE_LIMIT = 64 * 1024  # bodies up to this size go out with the head, in one write
-_MAX_HEAD_BYTES = 64 * 1024  # a response head (with any 1xx before it) larger than this fails
+# A response head, any 1xx before it and any trailers after the body, counted together;
+# and any one line (a header, a trailer, a chunk's size and extensions) on its own.
+_MAX_HEAD_BYTES = 64 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -207,6 +209,8 @@ class Connection(asyncio.Protocol):
     def _reset(self) -> None:
         self.received = 0
         self._head_bytes = 0
+        self._progressed = False  # a header, chunk or body byte came of the bytes just fed
+        self._unbroken = 0  # bytes fed since the last of those (after the head)
         self._bodyless = False
         self._close_after = False
         self._interim = False
@@ -236,6 +240,7 @@ class Connection(asyncio.Protocol):
             self._fail(RemoteProtocolError("The server sent data without a request"))
             return
         self.received += len(data)
+        self._progressed = False
         try:
             parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -249,9 +254,23 @@ class Connection(asyncio.Protocol):
                 return
             self._fail(RemoteProtocolError(f"Malformed HTTP response: {error}"))
             return
-        if self.received > _MAX_HEAD_BYTES and self._head is not None and not self._head.done():
-            self._head_too_large()  # one header still arriving: httptools buffers it whole
-            return
+        # llhttp reports a header or trailer only once its line ends, and httptools buffers
+        # the line until then: a line without end would grow until the deadline.
+        if self._head is not None and not self._head.done():
+            if self.received > _MAX_HEAD_BYTES:
+                self._head_too_large()
+                return
+        elif self._progressed:
+            self._unbroken = 0
+        else:
+            self._unbroken += len(data)  # not a single header, chunk or body byte came of it
+            if self._unbroken > _MAX_HEAD_BYTES:
+                self._fail(
+                    RemoteProtocolError(
+                        f"A trailer or chunk line of the response exceeds {_MAX_HEAD_BYTES} bytes"
+                    )
+                )
+                return
         if self._buffered > _READ_HIGH_WATER and not self._reading_paused and not self.closed:
             self._reading_paused = True
             assert self.transport is not None
@@ -303,6 +322,7 @@ class Connection(asyncio.Protocol):
         self._reason += status
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self._progressed = True
         self._count_head(len(name) + len(b": \r\n") + len(value))
         if self._status:
             return  # a chunked body's trailer: the head was already handed over
@@ -326,7 +346,11 @@ class Connection(asyncio.Protocol):
             # so the exchange ends here and the parser is retired with it.
             self._finish_message()
 
+    def on_chunk_header(self) -> None:
+        self._progressed = True
+
     def on_body(self, body: bytes) -> None:
+        self._progressed = True
         if self._complete:
             return
         self._chunks.append(body)
@@ -468,7 +492,8 @@ class Connection(asyncio.Protocol):
             raise RemoteProtocolError("stop parsing")  # the error above is what is reported
 
     def _head_too_large(self) -> None:
-        self._fail(RemoteProtocolError(f"The response head exceeds {_MAX_HEAD_BYTES} bytes"))
+        what = "head and trailers exceed" if self._status else "head exceeds"
+        self._fail(RemoteProtocolError(f"The response {what} {_MAX_HEAD_BYTES} bytes"))
 
     def _fail(self, error: HTTPError) -> None:
         if self._error is None:
