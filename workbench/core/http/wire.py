@@ -28,6 +28,7 @@ import asyncio
 import collections
 import re
 import select
+import ssl
 from collections.abc import Callable, Sequence
 from typing import NamedTuple, Protocol, cast
 
@@ -204,6 +205,7 @@ class Connection(asyncio.Protocol):
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
         self._descriptor = -1
+        self._closed_cleanly = False  # by a FIN; over TLS, by the peer's close_notify
         self._reset()
 
     def _reset(self) -> None:
@@ -277,6 +279,7 @@ class Connection(asyncio.Protocol):
             self.transport.pause_reading()
 
     def eof_received(self) -> bool | None:
+        self._closed_cleanly = not self.tls or self._received_close_notify()
         return None  # half-closed is closed: the transport closes, connection_lost follows
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -284,10 +287,17 @@ class Connection(asyncio.Protocol):
         self.reusable = False
         if self._parser is not None and not self._complete and self._error is None:
             head_arrived = self._head is not None and self._head.done()
-            if head_arrived and not self._framed:
+            if head_arrived and not self._framed and exc is None and self._closed_cleanly:
                 self._finish_message()  # no length and not chunked: the body ends at close
             elif exc is not None:
                 self._fail(ReadError(str(exc) or type(exc).__name__))
+            elif head_arrived and not self._framed:
+                self._fail(
+                    RemoteProtocolError(
+                        "The connection ended without a clean close (a FIN, or TLS "
+                        "close_notify) before the body, which has no length, was complete"
+                    )
+                )
             elif head_arrived:
                 self._fail(RemoteProtocolError("The server closed the connection mid-body"))
             else:
@@ -297,6 +307,17 @@ class Connection(asyncio.Protocol):
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(WriteError(str(exc) if exc else "The connection closed"))
+
+    def _received_close_notify(self) -> bool:
+        # asyncio's TLS layer reports the peer's close_notify and a TCP FIN without one
+        # alike; only after close_notify does the TLS object read b"" rather than fail.
+        # (uvloop's reports no EOF at all without close_notify.)
+        assert self.transport is not None
+        tls = self.transport.get_extra_info("ssl_object")
+        try:
+            return tls is not None and tls.read(1) == b""
+        except (ssl.SSLError, ValueError):
+            return False
 
     def pause_writing(self) -> None:
         self._write_paused = True
