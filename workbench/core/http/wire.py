@@ -30,7 +30,7 @@ import re
 import select
 import ssl
 from collections.abc import Callable, Sequence
-from typing import NamedTuple, Protocol, cast
+from typing import NamedTuple, NoReturn, Protocol, cast
 
 import httptools
 
@@ -48,6 +48,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _FORBIDDEN_IN_VALUE = re.compile(rb"[\r\n\x00]")
 _FORBIDDEN_IN_TARGET = re.compile(rb"[\x00-\x20\x7f-\xff]")
+_FORBIDDEN_IN_REASON = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # llhttp lets them through
 _AUTHORITY = re.compile(r"([a-z0-9._-]+)(?::([0-9]{1,5}))?")
 
 
@@ -73,6 +74,13 @@ class RemoteProtocolError(HTTPError):
 
 class LocalProtocolError(HTTPError):
     """The request itself cannot be written safely (CR, LF or NUL where they would split it)."""
+
+
+class _StopParsing(Exception):
+    """Raised in a parser callback to stop llhttp once the exchange has failed.
+
+    httptools reports it as a parser error, which is not reported: the failure was.
+    """
 
 
 class Target(NamedTuple):
@@ -245,9 +253,6 @@ class Connection(asyncio.Protocol):
         self._progressed = False
         try:
             parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._close_after = True  # 101: the head is all the engine relays
-            self._finish_message()
         except httptools.HttpParserError as error:
             if self._complete:
                 # Bytes after the whole response: it stands, but the connection is out of
@@ -356,7 +361,14 @@ class Connection(asyncio.Protocol):
         assert self._parser is not None
         assert self._head is not None
         status = self._parser.get_status_code()
-        if 100 <= status < 200 and status != 101:
+        if status < 100:
+            self._refuse(f"The server sent status {status}, which is no HTTP status")
+        if status == 101:
+            # The engine never asks to switch protocols: what follows is not HTTP.
+            self._refuse("The server switched protocols (101) though no request asked it to")
+        if _FORBIDDEN_IN_REASON.search(self._reason):
+            self._refuse("The server sent control characters in the status line")
+        if status < 200:
             self._interim = True  # 100 Continue, 103 Early Hints: the real answer follows
             return
         self._status = status
@@ -510,7 +522,12 @@ class Connection(asyncio.Protocol):
         self._head_bytes += size
         if self._head_bytes > _MAX_HEAD_BYTES:
             self._head_too_large()
-            raise RemoteProtocolError("stop parsing")  # the error above is what is reported
+            raise _StopParsing
+
+    def _refuse(self, message: str) -> NoReturn:
+        """Fail the exchange from a parser callback, and stop the parser."""
+        self._fail(RemoteProtocolError(message))
+        raise _StopParsing
 
     def _head_too_large(self) -> None:
         what = "head and trailers exceed" if self._status else "head exceeds"
