@@ -341,7 +341,8 @@ class Connection(asyncio.Protocol):
         self._count_head(len(b"HTTP/1.1 200 \r\n\r\n"))  # the status line and the blank line
         self._headers = []
         self._reason = b""
-        self._framed = False
+        self._framed = False  # a length or chunks end the body, not the connection
+        self._codings: list[bytes] = []  # the Transfer-Encoding values
 
     def on_status(self, status: bytes) -> None:
         self._count_head(len(status))
@@ -354,8 +355,10 @@ class Connection(asyncio.Protocol):
             return  # a chunked body's trailer: the head was already handed over
         self._headers.append((name, value))
         lowered = name.lower()
-        if lowered == b"content-length" or lowered == b"transfer-encoding":
+        if lowered == b"content-length":
             self._framed = True
+        elif lowered == b"transfer-encoding":
+            self._codings.append(value)
 
     def on_headers_complete(self) -> None:
         assert self._parser is not None
@@ -368,6 +371,8 @@ class Connection(asyncio.Protocol):
             self._refuse("The server switched protocols (101) though no request asked it to")
         if _FORBIDDEN_IN_REASON.search(self._reason):
             self._refuse("The server sent control characters in the status line")
+        if self._codings:
+            self._check_codings()
         if status < 200:
             self._interim = True  # 100 Continue, 103 Early Hints: the real answer follows
             return
@@ -523,6 +528,23 @@ class Connection(asyncio.Protocol):
         if self._head_bytes > _MAX_HEAD_BYTES:
             self._head_too_large()
             raise _StopParsing
+
+    def _check_codings(self) -> None:
+        """Refuse transfer codings other than chunked, last and once; identity is none.
+
+        llhttp de-chunks a body whose last coding is chunked and hands over whatever
+        coding lies under it as if plain; with any other last coding it reads the body,
+        chunk framing and all, up to the close.
+        """
+        assert self._parser is not None
+        named = [token.strip().lower() for value in self._codings for token in value.split(b",")]
+        applied = [token for token in named if token != b"identity"]
+        if applied and (applied != [b"chunked"] or named[-1] != b"chunked"):
+            listed = b", ".join(self._codings).decode("latin-1")
+            self._refuse(f"The server used a transfer coding other than chunked: {listed!r}")
+        self._framed = self._framed or bool(applied)
+        if applied and self._parser.get_http_version() == "1.0":
+            self._close_after = True  # RFC 9112 6.1: faulty framing; the message stands
 
     def _refuse(self, message: str) -> NoReturn:
         """Fail the exchange from a parser callback, and stop the parser."""
