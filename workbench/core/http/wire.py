@@ -120,15 +120,18 @@ def parse_target(url: str) -> Target:
     return Target(scheme, match.group(1), port, authority, target)
 
 
-def request_head(method: str, target: Target, headers: Sequence[Header]) -> bytes:
+def request_head(method: str, target: Target, headers: Sequence[Header], body_length: int) -> bytes:
     """The request line and header block, refusing anything that could split the request.
 
     ``headers`` go out in order, as given; nothing is added (the caller sets ``Host`` and
-    ``Content-Length``).
+    ``Content-Length``). The client owns the framing all the same: the headers must
+    describe the body of ``body_length`` bytes exactly as it will be sent.
 
     Raises:
         LocalProtocolError: a method or header name that is not a token, a target with
-            spaces or control characters, or a value with CR, LF or NUL.
+            spaces or control characters, or a value with CR, LF or NUL; not exactly one
+            ``Host``, naming the target; a ``Content-Length`` missing for a body, not the
+            body's length in plain digits, or repeated; any ``Transfer-Encoding``.
     """
     verb = method.encode("ascii", "replace")
     # Any non-ASCII character becomes bytes the check below refuses (ASCII "replace"
@@ -139,12 +142,25 @@ def request_head(method: str, target: Target, headers: Sequence[Header]) -> byte
     if _FORBIDDEN_IN_TARGET.search(path):
         raise LocalProtocolError("Invalid characters in the request target")
     lines = [b"%s %s HTTP/1.1" % (verb, path)]
+    hosts: list[bytes] = []
+    lengths: list[bytes] = []
     for name, value in headers:
         if not _TOKEN.fullmatch(name):
             raise LocalProtocolError(f"Invalid header name {name!r}")
         if _FORBIDDEN_IN_VALUE.search(value):
             raise LocalProtocolError(f"Invalid value for header {name.decode('ascii')}")
+        lowered = name.lower()
+        if lowered == b"host":
+            hosts.append(value.lower())
+        elif lowered == b"content-length":
+            lengths.append(value)
+        elif lowered == b"transfer-encoding":
+            raise LocalProtocolError("The client sends bodies with a length: no Transfer-Encoding")
         lines.append(b"%s: %s" % (name, value))
+    if hosts != [target.authority.encode("ascii")]:
+        raise LocalProtocolError(f"A request needs one Host header, {target.authority!r}")
+    if lengths != ([b"%d" % body_length] if lengths or body_length else []):
+        raise LocalProtocolError(f"A body of {body_length} bytes needs one Content-Length of it")
     lines.append(b"\r\n")
     return b"\r\n".join(lines)
 
