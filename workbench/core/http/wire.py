@@ -8,7 +8,8 @@ server_vs_direct``); this client (this module and the pool in ``pool``) does onl
 the engine needs:
 
 * HTTP/1.1 over TCP or TLS, one exchange at a time per connection; the pool keeps
-  connections alive per origin and never reuses one the server closed.
+  connections alive per origin and never reuses one the server closed, or one that has
+  anything to read when it is checked out (a stray answer must not become the next one).
 * Every connection is opened by a :class:`GuardedDialer`: the address checked is the
   address connected to. TLS verifies the name asked for, never the address.
 * No timeouts of its own: the caller bounds the exchange (the engine wraps it in one
@@ -20,6 +21,47 @@ the engine needs:
 
 Bodies arrive as sent (``Content-Encoding`` untouched: see ``decoding``). Failures are
 :class:`HTTPError` subclasses; :class:`AddressRefused` from the dialer passes through.
+
+What the client accepts from a server, beyond llhttp's own strictness:
+
+* Requests are framed by the client: one ``Host`` naming the target, one
+  ``Content-Length`` equal to the body whenever there is one, no ``Transfer-Encoding``
+  (:func:`request_head`).
+* A final status of 100-999 from an ``HTTP/1.x`` status line without control
+  characters; 1xx answers are skipped, but a 101 (nothing asked to switch) is refused.
+* Transfer coding ``chunked`` only (last and once; ``identity`` counts as none): llhttp
+  would hand over any coding under it as plain body bytes.
+* 64 KiB for the head, any 1xx before it and the trailers together, and for any one line
+  after the head (a trailer, a chunk size with its extensions): llhttp sets no limit.
+* A body without length ends at a clean close only: a FIN, or over TLS the peer's
+  close_notify. A reset, a TLS error or a TLS connection cut without close_notify
+  truncated it.
+* Header values lose the whitespace around them (RFC 9112 5), as h11's do.
+
+h11 is the oracle of ``tests/core/http/hostile/test_differential.py``: where h11 refuses
+a response, so does this client, and where both accept, they read the same status,
+headers and body. The deliberate differences, each with its reason:
+
+* Accepted though h11 refuses: ``Transfer-Encoding: identity`` (alone, or before
+  ``chunked``). RFC 2616's no-op coding, which RFC 9112 dropped and h11 never supported;
+  read as no coding, it is harmless (a body without length then needs a clean close).
+* Refused though h11 accepts, all of them llhttp's strictness except the status line's:
+
+  - ``Content-Length`` repeated or listed (``5, 5``), even with one value: RFC 9110 8.6
+    lets a recipient refuse; two readers of one message could disagree on its end.
+  - ``Content-Length`` with ``Transfer-Encoding``: h11 lets chunked win; RFC 9112 6.3
+    says such a message "ought to be handled as an error" (smuggling, splitting).
+  - Control characters or DEL in a header value or the reason phrase (h11 0.16 lets them
+    through): relayed, they would reach the caller's headers, terminals and logs.
+  - Obsolete line folding: RFC 9112 5.2 lets a proxy answer it with a 502.
+  - A bare LF ending a line of the head or of the chunk framing: RFC 9112 2.2 makes
+    accepting it optional.
+  - Whitespace in chunk framing (after the size, around an extension's ``;``): the
+    framing that delimits the body is trusted only in its strict form.
+  - HTTP versions llhttp does not know (``HTTP/1.2``): no server answers an HTTP/1.1
+    request with them.
+  - A 1xx answer in an ``HTTP/1.0`` status line: llhttp ends the exchange after it, as
+    HTTP/1.0 has no interim answers, and refuses the final answer that follows.
 """
 
 from __future__ import annotations
@@ -235,6 +277,8 @@ class Connection(asyncio.Protocol):
     def _reset(self) -> None:
         self.received = 0
         self._head_bytes = 0
+        self._heads: list[bytes] = []  # the bytes received until the final head is complete
+        self._message_at = 0  # where in them the current message starts
         self._progressed = False  # a header, chunk or body byte came of the bytes just fed
         self._unbroken = 0  # bytes fed since the last of those (after the head)
         self._bodyless = False
@@ -267,6 +311,8 @@ class Connection(asyncio.Protocol):
             return
         self.received += len(data)
         self._progressed = False
+        if not self._status:
+            self._heads.append(data)  # until the final head: its status lines get checked
         try:
             parser.feed_data(data)
         except httptools.HttpParserError as error:
@@ -369,6 +415,7 @@ class Connection(asyncio.Protocol):
         self._count_head(len(name) + len(b": \r\n") + len(value))
         if self._status:
             return  # a chunked body's trailer: the head was already handed over
+        value = value.rstrip(b" \t")  # whitespace around a value is not part of it
         self._headers.append((name, value))
         lowered = name.lower()
         if lowered == b"content-length":
@@ -379,6 +426,7 @@ class Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         assert self._parser is not None
         assert self._head is not None
+        self._check_protocol()
         status = self._parser.get_status_code()
         if status < 100:
             self._refuse(f"The server sent status {status}, which is no HTTP status")
@@ -544,6 +592,20 @@ class Connection(asyncio.Protocol):
         if self._head_bytes > _MAX_HEAD_BYTES:
             self._head_too_large()
             raise _StopParsing
+
+    def _check_protocol(self) -> None:
+        """Refuse a status line that is not HTTP's: llhttp reads RTSP/ and ICE/ ones too.
+
+        Heads (any 1xx, then the final one) follow each other with no body between them,
+        so each status line starts where the head before it ended.
+        """
+        heads = self._heads
+        raw = heads[0] if len(heads) == 1 else b"".join(heads)
+        self._heads = [raw]
+        start = self._message_at
+        if raw[start : start + 5] != b"HTTP/":
+            self._refuse("The server answered in a protocol other than HTTP/1.x")
+        self._message_at = raw.find(b"\r\n\r\n", start) + 4
 
     def _check_codings(self) -> None:
         """Refuse transfer codings other than chunked, last and once; identity is none.
