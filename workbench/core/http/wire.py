@@ -426,8 +426,8 @@ class Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         assert self._parser is not None
         assert self._head is not None
-        self._check_protocol()
         status = self._parser.get_status_code()
+        self._check_protocol(interim=100 <= status < 200)
         if status < 100:
             self._refuse(f"The server sent status {status}, which is no HTTP status")
         if status == 101:
@@ -593,7 +593,7 @@ class Connection(asyncio.Protocol):
             self._head_too_large()
             raise _StopParsing
 
-    def _check_protocol(self) -> None:
+    def _check_protocol(self, *, interim: bool) -> None:
         """Refuse a status line that is not HTTP's: llhttp reads RTSP/ and ICE/ ones too.
 
         Heads (any 1xx, then the final one) follow each other with no body between them,
@@ -601,11 +601,12 @@ class Connection(asyncio.Protocol):
         """
         heads = self._heads
         raw = heads[0] if len(heads) == 1 else b"".join(heads)
-        self._heads = [raw]
         start = self._message_at
-        if raw[start : start + 5] != b"HTTP/":
+        if not raw.startswith(b"HTTP/", start):
             self._refuse("The server answered in a protocol other than HTTP/1.x")
-        self._message_at = raw.find(b"\r\n\r\n", start) + 4
+        if interim:  # the next status line starts where this head ends
+            self._heads = [raw]
+            self._message_at = raw.find(b"\r\n\r\n", start) + 4
 
     def _check_codings(self) -> None:
         """Refuse transfer codings other than chunked, last and once; identity is none.
