@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.helpers.http11 import MapResolver, make_pool, trusted_context
+from workbench.core.http.netguard import GuardedDialer
 from workbench.core.http.pool import ConnectionPool
 
 TIMEOUT = 5.0  # seconds any blocking step may take before the test fails
@@ -145,6 +147,27 @@ def certificates(*names: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
         server.load_cert_chain(cert_file, key_file)
     client = ssl.create_default_context(cadata=pem.decode("ascii"))
     return server, client
+
+
+def first_connection(script: Callable[[socket.socket], None], later: bytes) -> ThreadScript:
+    """A :class:`ThreadServer` script: ``script`` on the first connection; every request on
+    a later one is answered with ``later``.
+    """
+
+    def run(sock: socket.socket, index: int) -> None:
+        if index > 0:
+            serve_until_closed(sock, later)
+        else:
+            script(sock)
+
+    return run
+
+
+def localhost_tls_pool() -> ConnectionPool:
+    """A pool for ``https://localhost`` on pytest-httpbin's certificate (see ``server_context``)."""
+    resolver = MapResolver({"localhost": ["127.0.0.1"]})
+    dialer = GuardedDialer(check=False, resolver=resolver)
+    return make_pool(dialer=dialer, ssl_context=trusted_context())
 
 
 def recv_head(sock: socket.socket) -> bytes:

@@ -19,24 +19,22 @@ from tests.helpers.hostile import (
     ThreadScript,
     ThreadServer,
     block_until_readable,
+    first_connection,
+    localhost_tls_pool,
     recv_head,
     reset,
     serve_until_closed,
 )
 from tests.helpers.http11 import (
-    MapResolver,
     fetch,
-    make_pool,
     read_all,
     send,
     server_context,
-    trusted_context,
     until,
     until_received,
 )
 from tests.helpers.servers import response_bytes
 from workbench.core.events import ExchangeEvent
-from workbench.core.http.netguard import GuardedDialer
 from workbench.core.http.pool import ConnectionPool
 from workbench.core.http.wire import _READ_HIGH_WATER
 
@@ -53,10 +51,7 @@ def misbehave_when_idle(act: str, go: threading.Event, done: threading.Event) ->
     Later connections answer every request with :data:`FRESH`.
     """
 
-    def script(sock: socket.socket, index: int) -> None:
-        if index > 0:
-            serve_until_closed(sock, FRESH)
-            return
+    def script(sock: socket.socket) -> None:
         recv_head(sock)
         sock.sendall(FIRST)
         go.wait(TIMEOUT)
@@ -72,7 +67,7 @@ def misbehave_when_idle(act: str, go: threading.Event, done: threading.Event) ->
             reset(sock)
             done.set()
 
-    return script
+    return first_connection(script, FRESH)
 
 
 @pytest.mark.parametrize("act", ["stale", "fin", "reset"])
@@ -94,10 +89,7 @@ async def test_an_idle_connection_that_heard_from_the_peer_is_not_reused(
 
 
 async def test_a_stale_tls_record_is_not_read_as_the_next_answer() -> None:
-    resolver = MapResolver({"localhost": ["127.0.0.1"]})
-    pool = make_pool(
-        dialer=GuardedDialer(check=False, resolver=resolver), ssl_context=trusted_context()
-    )
+    pool = localhost_tls_pool()
     go, done = threading.Event(), threading.Event()
     with ThreadServer(misbehave_when_idle("stale", go, done), tls=server_context()) as server:
         url = server.url(host="localhost")
@@ -117,16 +109,10 @@ async def test_stale_bytes_held_by_the_tls_layer_are_not_read_as_the_next_answer
     # layer, not in the kernel.
     body = b"b" * (_READ_HIGH_WATER + 50)
     head, tail = response_bytes(200, body=body)[:-100], body[-100:]
-    resolver = MapResolver({"localhost": ["127.0.0.1"]})
-    pool = make_pool(
-        dialer=GuardedDialer(check=False, resolver=resolver), ssl_context=trusted_context()
-    )
+    pool = localhost_tls_pool()
     send_tail, send_stale = threading.Event(), threading.Event()
 
-    def script(sock: socket.socket, index: int) -> None:
-        if index > 0:
-            serve_until_closed(sock, FRESH)
-            return
+    def script(sock: socket.socket) -> None:
         recv_head(sock)
         sock.sendall(head)
         send_tail.wait(TIMEOUT)
@@ -135,7 +121,7 @@ async def test_stale_bytes_held_by_the_tls_layer_are_not_read_as_the_next_answer
         sock.sendall(STALE)
         serve_until_closed(sock, FRESH)
 
-    with ThreadServer(script, tls=server_context()) as server:
+    with ThreadServer(first_connection(script, FRESH), tls=server_context()) as server:
         url = server.url(host="localhost")
         response = await send(pool, url)
         await until_received(response, len(head))
@@ -157,10 +143,7 @@ async def test_one_users_stale_answer_never_reaches_another_user(
 ) -> None:
     go, done = threading.Event(), threading.Event()
 
-    def script(sock: socket.socket, index: int) -> None:
-        if index > 0:
-            serve_until_closed(sock, response_bytes(200, body=b'{"for": "whoever asked"}'))
-            return
+    def script(sock: socket.socket) -> None:
         recv_head(sock)
         sock.sendall(response_bytes(200, body=b'{"for": "user-a"}'))
         go.wait(TIMEOUT)
@@ -168,7 +151,8 @@ async def test_one_users_stale_answer_never_reaches_another_user(
         done.set()
         serve_until_closed(sock, b"")
 
-    with ThreadServer(script) as server:
+    fresh = response_bytes(200, body=b'{"for": "whoever asked"}')
+    with ThreadServer(first_connection(script, fresh)) as server:
         authority = server.url().removeprefix("http://").rstrip("/")
         harness = await harness_factory(make_app(authority))
         harness.add_account("apn_testB", user="user-b")

@@ -15,19 +15,15 @@ import threading
 import pytest
 
 from tests.core.conftest import HarnessFactory, make_app
-from tests.helpers.hostile import TIMEOUT, ThreadServer, recv_head, reset
+from tests.helpers.hostile import TIMEOUT, ThreadServer, localhost_tls_pool, recv_head, reset
 from tests.helpers.http11 import (
     EXCHANGE_ERRORS,
-    MapResolver,
-    make_pool,
     read_all,
     send,
     server_context,
-    trusted_context,
     until_received,
 )
 from workbench.core.errors import ProxyError
-from workbench.core.http.netguard import GuardedDialer
 from workbench.core.http.pool import ConnectionPool
 
 pytestmark = pytest.mark.anyio
@@ -78,12 +74,6 @@ async def read_ended(pool: ConnectionPool, url: str, ending: Ending) -> bytes:
     return await read_all(response)
 
 
-def tls_pool() -> ConnectionPool:
-    resolver = MapResolver({"localhost": ["127.0.0.1"]})
-    dialer = GuardedDialer(check=False, resolver=resolver)
-    return make_pool(dialer=dialer, ssl_context=trusted_context())
-
-
 async def test_a_clean_close_ends_a_body_without_length(pool: ConnectionPool) -> None:
     ending = Ending(UNFRAMED, "fin")
     with ThreadServer(ending) as server:
@@ -99,7 +89,7 @@ async def test_a_reset_cuts_any_body_short(pool: ConnectionPool, raw: bytes) -> 
 
 
 async def test_close_notify_ends_a_tls_body_without_length() -> None:
-    pool = tls_pool()
+    pool = localhost_tls_pool()
     ending = Ending(UNFRAMED, "close_notify")
     with ThreadServer(ending, tls=server_context()) as server:
         body = await read_ended(pool, server.url(host="localhost"), ending)
@@ -110,7 +100,7 @@ async def test_close_notify_ends_a_tls_body_without_length() -> None:
 @pytest.mark.parametrize("how", ["cut", "garbage", "reset"])
 @pytest.mark.parametrize("raw", [UNFRAMED, CHUNKED], ids=["unframed", "chunked"])
 async def test_a_tls_body_not_closed_by_close_notify_is_cut_short(raw: bytes, how: str) -> None:
-    pool = tls_pool()
+    pool = localhost_tls_pool()
     ending = Ending(raw, how)
     with ThreadServer(ending, tls=server_context()) as server, pytest.raises(EXCHANGE_ERRORS):
         await read_ended(pool, server.url(host="localhost"), ending)
