@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import pytest_httpbin.certs
 
 from tests.helpers.servers import (
     Handler,
@@ -26,6 +28,33 @@ from workbench.core.http.wire import (
 OK = response_bytes(200, body=b"ok")
 MiB = 1024 * 1024
 EXCHANGE_ERRORS = (RemoteProtocolError, ReadError, WriteError)
+
+
+def trusted_context() -> ssl.SSLContext:
+    """A client context trusting pytest-httpbin's test CA."""
+    return ssl.create_default_context(cafile=pytest_httpbin.certs.where())
+
+
+def server_context(names: list[str | None] | None = None) -> ssl.SSLContext:
+    """pytest-httpbin's certificate (localhost, 127.0.0.1), recording each TLS server name."""
+    certs = pytest_httpbin.certs.where().rsplit("/", 1)[0]
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(f"{certs}/server.pem", f"{certs}/server.key")
+    if names is not None:
+        context.sni_callback = lambda _socket, name, _context: names.append(name)
+    return context
+
+
+class MapResolver:
+    """A resolver answering from a table, recording the names asked for."""
+
+    def __init__(self, table: dict[str, list[str]]) -> None:
+        self.table = table
+        self.asked: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        return self.table[host]
 
 
 class TraceLog:
@@ -73,6 +102,23 @@ async def read_all(response: Response) -> bytes:
             return b"".join([chunk async for chunk in response.chunks()])
     finally:
         response.close()
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the loop run until ``condition()`` holds (5 s at most).
+
+    For states of a transport that nothing signals (bytes read into a buffer).
+    """
+    async with asyncio.timeout(5):
+        while not condition():  # noqa: ASYNC110 (no event exists to wait on)
+            await asyncio.sleep(0.005)
+
+
+async def until_received(response: Response, size: int) -> None:
+    """Wait until ``size`` bytes of the response (head included) are off the wire, unread."""
+    connection = response._connection  # a white-box look: the caller reads nothing
+    assert connection is not None
+    await until(lambda: connection.received >= size)
 
 
 @dataclass

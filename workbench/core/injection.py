@@ -299,6 +299,7 @@ class Scrubber:
                     masks.setdefault(form, masked)
         # Longest first, so a form never leaves part of a longer one behind.
         self._forms = sorted(masks.items(), key=lambda item: len(item[0]), reverse=True)
+        self._lowered = tuple({form.lower() for form in masks})  # for header names
 
     def __bool__(self) -> bool:
         return bool(self._forms)
@@ -309,6 +310,19 @@ class Scrubber:
             if form in text:
                 text = text.replace(form, REDACTED)
         return text
+
+    def in_name(self, name: str) -> bool:
+        """Whether a header name carries a secret, in any letter case.
+
+        Names are case-insensitive (and lower-cased by many proxies), and a name cannot be
+        redacted and still mean anything: a header whose name this finds is dropped.
+        """
+        if self._lowered:
+            lowered = name.lower()
+            for form in self._lowered:
+                if form in lowered:
+                    return True
+        return False
 
     def mask(self, text: str) -> str:
         """``text`` with every secret replaced by its :func:`mask_secret` form, for display."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import tracemalloc
 import zlib
 
 import pytest
@@ -17,6 +18,7 @@ from workbench.core.http.decoding import (
 
 TEXT = b'{"items": [' + b", ".join(b'"item %d"' % n for n in range(2000)) + b"]}"
 LIMIT = 10 * len(TEXT)
+MiB = 1024 * 1024
 
 
 def deflate_raw(data: bytes) -> bytes:
@@ -105,3 +107,54 @@ def test_exactly_the_limit_is_allowed() -> None:
     assert decoder is not None
     out = decoder.decode(gzip.compress(TEXT), len(TEXT))
     assert out + decoder.flush(len(TEXT) - len(out)) == TEXT
+
+
+EMPTY_STORED_BLOCK = b"\x00\x00\x00\xff\xff"  # a deflate block of no bytes: input, no output
+NO_OUTPUT = {
+    "deflate": b"\x78\x9c",  # the zlib header, then empty blocks for ever
+    "raw-deflate": b"",
+    "gzip": gzip.compress(b"")[:10],  # the gzip header alone
+}
+
+
+@pytest.mark.parametrize("start", NO_OUTPUT.values(), ids=NO_OUTPUT.keys())
+def test_a_stream_that_never_yields_output_holds_no_memory(start: bytes) -> None:
+    coding = b"gzip" if start.startswith(b"\x1f\x8b") else b"deflate"
+    decoder = decoder_for([(b"Content-Encoding", coding)])
+    assert decoder is not None
+    piece = EMPTY_STORED_BLOCK * (64 * 1024 // len(EMPTY_STORED_BLOCK))
+    tracemalloc.start()
+    try:
+        assert decoder.decode(start, MiB) == b""
+        for _ in range(200):  # 12.5 MiB that decode to nothing
+            assert decoder.decode(piece, MiB) == b""
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * len(piece)
+
+
+@pytest.mark.parametrize(
+    ("header", "encoded"),
+    [
+        (b"gzip", gzip.compress(TEXT)[:-8]),  # no CRC and length trailer
+        (b"gzip", gzip.compress(TEXT)[: len(TEXT) // 10]),
+        (b"deflate", zlib.compress(TEXT)[:-4]),  # no Adler-32
+        (b"deflate", deflate_raw(TEXT)[:-20]),
+    ],
+    ids=["gzip-no-trailer", "gzip-cut", "deflate-no-checksum", "raw-deflate-cut"],
+)
+def test_a_body_that_ends_before_its_stream_is_a_decoding_error(
+    header: bytes, encoded: bytes
+) -> None:
+    decoder = decoder_for([(b"Content-Encoding", header)])
+    assert decoder is not None
+    with pytest.raises(DecodingError, match="ends before"):
+        decode_in_pieces(decoder, encoded)
+
+
+def test_an_empty_body_needs_no_stream() -> None:
+    # A HEAD, 204 or 304 answer names its coding but carries no bytes.
+    decoder = decoder_for([(b"Content-Encoding", b"gzip")])
+    assert decoder is not None
+    assert decoder.flush(LIMIT) == b""

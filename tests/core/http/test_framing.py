@@ -14,6 +14,7 @@ from tests.helpers.http11 import (
     fetch,
     read_all,
     send,
+    until_received,
 )
 from tests.helpers.servers import (
     RawRequest,
@@ -24,7 +25,7 @@ from tests.helpers.servers import (
     until_closed,
 )
 from workbench.core.http.pool import ConnectionPool
-from workbench.core.http.wire import RemoteProtocolError
+from workbench.core.http.wire import _READ_HIGH_WATER, RemoteProtocolError
 
 pytestmark = pytest.mark.anyio
 
@@ -257,12 +258,24 @@ async def test_a_large_body_streams_with_back_pressure(pool: ConnectionPool) -> 
 async def test_a_fully_arrived_body_left_unread_does_not_stall_the_next_request(
     pool: ConnectionPool,
 ) -> None:
-    # More than the read high-water mark arrives before the caller reads any of it, so
+    # The response's last bytes push the unread body past the read high-water mark, so
     # reading is paused when the response completes; the reused connection must resume.
-    big = response_bytes(200, body=b"b" * 400_000)
-    async with RawServer(answer(big, OK)) as server:
+    raw = response_bytes(200, body=b"b" * (_READ_HIGH_WATER + 50))
+    release = asyncio.Event()
+
+    async def handler(request: RawRequest, writer: asyncio.StreamWriter) -> None:
+        if len(server.requests) > 1:
+            writer.write(OK)
+            return
+        writer.write(raw[:-100])
+        await release.wait()
+        writer.write(raw[-100:])
+
+    async with RawServer(handler) as server:
         response = await send(pool, server.base_url)
-        await asyncio.sleep(0.1)  # let the whole body arrive, unread
+        await until_received(response, len(raw) - 100)
+        release.set()
+        await until_received(response, len(raw))
         response.close()
         assert (await fetch(pool, server.base_url)).body == b"ok"
     assert server.connections == 1

@@ -97,7 +97,7 @@ async def test_a_large_body_waits_for_the_server_to_read(pool: ConnectionPool) -
 
 def test_request_head_writes_the_headers_as_given() -> None:
     target = parse_target("http://api.example.com/v1/items?limit=2")
-    head = request_head("OPTIONS", target, [(b"Host", b"api.example.com"), (b"X-A", b"\xe9")])
+    head = request_head("OPTIONS", target, [(b"Host", b"api.example.com"), (b"X-A", b"\xe9")], 0)
     assert (
         head == b"OPTIONS /v1/items?limit=2 HTTP/1.1\r\nHost: api.example.com\r\nX-A: \xe9\r\n\r\n"
     )
@@ -129,7 +129,7 @@ def test_request_head_refuses_what_could_split_a_request(
     method: str, url: str, headers: list[Header]
 ) -> None:
     with pytest.raises(LocalProtocolError):
-        request_head(method, parse_target(url), headers)
+        request_head(method, parse_target(url), [(b"Host", b"h"), *headers], 0)
 
 
 async def test_an_unsafe_request_writes_nothing(pool: ConnectionPool) -> None:

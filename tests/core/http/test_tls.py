@@ -7,14 +7,16 @@ import ssl
 from typing import Any
 
 import pytest
-import pytest_httpbin.certs
 
 from tests.helpers.http11 import (
     OK,
+    MapResolver,
     TraceLog,
     answer,
     fetch,
     make_pool,
+    server_context,
+    trusted_context,
 )
 from tests.helpers.servers import (
     RawServer,
@@ -36,16 +38,7 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture(scope="module")
 def trusted() -> ssl.SSLContext:
     """A client context trusting pytest-httpbin's test CA."""
-    return ssl.create_default_context(cafile=pytest_httpbin.certs.where())
-
-
-def server_context(names: list[str | None]) -> ssl.SSLContext:
-    """pytest-httpbin's certificate (localhost, 127.0.0.1), recording each TLS server name."""
-    certs = pytest_httpbin.certs.where().rsplit("/", 1)[0]
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(f"{certs}/server.pem", f"{certs}/server.key")
-    context.sni_callback = lambda _socket, name, _context: names.append(name)
-    return context
+    return trusted_context()
 
 
 async def echo_head(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -77,18 +70,6 @@ async def test_an_untrusted_certificate_is_a_connect_error(httpbin_secure: Any) 
         await fetch(pool, httpbin_secure.url + "/get", trace=trace)
     assert trace.events[-1] == "connection.start_tls.failed"
     await pool.aclose()
-
-
-class MapResolver:
-    """A resolver answering from a table, recording the names asked for."""
-
-    def __init__(self, table: dict[str, list[str]]) -> None:
-        self.table = table
-        self.asked: list[str] = []
-
-    async def __call__(self, host: str, port: int) -> list[str]:
-        self.asked.append(host)
-        return self.table[host]
 
 
 async def test_tls_uses_the_name_and_tcp_the_dialed_address(trusted: ssl.SSLContext) -> None:

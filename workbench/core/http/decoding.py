@@ -4,7 +4,9 @@ The engine relays a decoded body when it can decode every coding a response name
 relays the bytes untouched, ``Content-Encoding`` kept, when it cannot (``br`` or ``zstd``
 without their optional libraries, anything unknown): a body is never relayed as if it
 were decoded when it is not. Output is capped as it is produced, so a small compressed
-body cannot expand past the engine's response limit in memory.
+body cannot expand past the engine's response limit in memory; input is never kept beyond
+a small sniffing window, so a stream that yields nothing holds nothing; and a stream cut
+short is an error, not a prefix passed off as the whole body.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ _WINDOW_BITS = {
     "x-gzip": zlib.MAX_WBITS | 16,
     "deflate": zlib.MAX_WBITS,  # the zlib format; raw deflate is accepted as well
 }
+
+
+# deflate only: input kept to decode again as raw deflate, until output shows the format.
+# zlib's two-byte header can pass its check by chance; past this much input that decoded
+# to nothing without an error, the stream is taken to be what its header says.
+_SNIFF_BYTES = 64 * 1024
 
 
 class DecodingError(Exception):
@@ -56,19 +64,23 @@ class _Stage:
         # deflate only: the input so far, until output shows it is in zlib's format. Some
         # servers send raw deflate instead, which fails zlib's header check: it is then
         # decoded again from the start as raw deflate.
-        self._unsure: bytes | None = b"" if coding == "deflate" else None
+        self._unsure: bytearray | None = bytearray() if coding == "deflate" else None
+        self._fed = False
 
     def decode(self, data: bytes, limit: int) -> bytes:
         if not data:
             return b""
+        self._fed = True
         if self._unsure is not None:
             self._unsure += data
+            if len(self._unsure) > _SNIFF_BYTES:
+                self._unsure = None  # a stream that yields nothing is kept nowhere
         try:
             out = self._zlib.decompress(data, limit + 1)
         except zlib.error as error:
             if self._unsure is None:
                 raise DecodingError(f"The {self.coding} body is corrupt: {error}") from None
-            seen, self._unsure = self._unsure, None
+            seen, self._unsure = bytes(self._unsure), None
             self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
             return self.decode(seen, limit)
         if out:
@@ -79,9 +91,13 @@ class _Stage:
 
     def flush(self) -> bytes:
         try:
-            return self._zlib.flush()
+            out = self._zlib.flush()
         except zlib.error as error:
             raise DecodingError(f"The {self.coding} body is corrupt: {error}") from None
+        if self._fed and not self._zlib.eof:
+            # A cut stream decodes to a prefix: relayed, it would pass for the whole body.
+            raise DecodingError(f"The {self.coding} body ends before its compressed stream does")
+        return out
 
 
 class ContentDecoder:

@@ -135,7 +135,8 @@ class ConnectionPool:
             method: the request method.
             target: where to send it (:func:`parse_target`).
             headers: every header to send, in order, ``Host`` and ``Content-Length``
-                included: nothing is added.
+                included: nothing is added, and framing that disagrees with ``body`` (or
+                a ``Transfer-Encoding``) is refused (see :func:`request_head`).
             body: the request body.
             trace: called with each phase event, for the phase timings.
 
@@ -145,7 +146,7 @@ class ConnectionPool:
         """
         if self._closed:
             raise RuntimeError("The connection pool is closed")
-        head = request_head(method, target, headers)
+        head = request_head(method, target, headers, len(body))
         await self._slots.acquire()
         try:
             connection, answer = await self._exchange(method, target, headers, head, body, trace)
@@ -217,7 +218,7 @@ class ConnectionPool:
         while connections:
             connection = connections.pop()  # the most recently used: the least likely stale
             self._idle_count -= 1
-            if not connection.closed and now - connection.idle_since < self._expiry:
+            if now - connection.idle_since < self._expiry and not connection.heard_from_peer():
                 return connection
             connection.close()
         return None
@@ -265,3 +266,4 @@ class ConnectionPool:
         if tls is None:
             raise ConnectionError("The connection closed during the TLS handshake")
         connection.transport = tls
+        connection.tls = True

@@ -131,7 +131,7 @@ def relay_headers(
     ``decoded``, ``Content-Encoding`` goes too. For a response that has no body by
     definition (HEAD, 204, 304) the upstream's length is kept unless decoding changed
     its meaning. Every value is scrubbed of the request's secrets (a ``Location`` echoing
-    a query credential).
+    a query credential), and a header whose name carries one is dropped.
     """
     lowered = [name.lower() for name, _ in headers]
     listed = {
@@ -143,6 +143,8 @@ def relay_headers(
     relayed: list[tuple[str, str]] = []
     for lower, (name, value) in zip(lowered, headers, strict=True):
         if lower in _HOP_BY_HOP or lower in listed or lower.startswith("proxy-"):
+            continue
+        if scrubber.in_name(name):
             continue
         if (lower == "content-encoding" and decoded) or (
             lower == "content-length" and (decoded or not bodyless)
