@@ -1,18 +1,132 @@
-"""The per-project rate budget: a sliding-window log of recent requests."""
+"""The per-project rate budget: a sliding-window log of recent requests, kept in a store."""
 
 from __future__ import annotations
 
 import math
 import threading
 import time
-from collections import deque
-from collections.abc import Callable
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from workbench.core.errors import ProxyError
 from workbench.core.exchange import BudgetSnapshot
 
 DEFAULT_LIMIT = 1000
 DEFAULT_WINDOW = 300.0  # seconds: Pipedream's 1,000 requests per 5 minutes
+
+
+class ProjectLog(Protocol):
+    """One project's counted requests: their times, oldest first (a ``deque`` is one).
+
+    The times never decrease from one entry to the next, which :class:`RateBudget`
+    guarantees when it appends.
+    """
+
+    def __len__(self) -> int:
+        """How many requests are logged."""
+        ...
+
+    def __getitem__(self, index: int) -> float:
+        """The time of entry ``index`` (0 the oldest, -1 the newest)."""
+        ...
+
+    def popleft(self) -> float:
+        """Drop the oldest entry and return its time."""
+        ...
+
+    def append(self, at: float, /) -> None:
+        """Log a request at time ``at`` (not older than the newest entry)."""
+        ...
+
+    def remove(self, at: float, /) -> None:
+        """Drop one entry with time ``at``; ``ValueError`` when there is none."""
+        ...
+
+
+class BudgetStore(Protocol):
+    """Where the logs live: this process's memory, or a file every process shares.
+
+    ``log`` holds the store's lock (between threads and, for a shared store, between
+    processes) for as long as its ``with`` block runs, so one check-and-append is atomic.
+    """
+
+    def log(
+        self, project_id: str, *, write: bool, idle_before: float
+    ) -> AbstractContextManager[ProjectLog]:
+        """The project's log, locked; changes are kept when ``write`` is true.
+
+        A store may forget projects whose newest entry is at or before ``idle_before``
+        (their requests have all left the window): that is what bounds its size.
+        Reading (``write=False``) a project it does not hold gives an empty log and
+        stores nothing.
+        """
+        ...
+
+    def __len__(self) -> int:
+        """How many projects the store holds requests for."""
+        ...
+
+    def close(self) -> None:
+        """Release what the store holds open (a file); later calls may fail."""
+        ...
+
+
+class MemoryStore:
+    """The logs of one process, in memory: a budget nobody else shares (tests, tools).
+
+    Projects are kept in order of their last write, so the idle ones are found at the
+    front and dropped in constant time per request.
+    """
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._logs: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """How many projects have requests logged here."""
+        with self._lock:
+            return len(self._logs)
+
+    def close(self) -> None:
+        """Nothing to release: memory goes with the store."""
+
+    @contextmanager
+    def log(self, project_id: str, *, write: bool, idle_before: float) -> Iterator[ProjectLog]:
+        """The project's log under this store's lock (see :class:`BudgetStore`)."""
+        with self._lock:
+            self._forget_idle(idle_before)
+            entries = self._logs.get(project_id)
+            if entries is None:
+                entries = deque()
+                if write:
+                    self._logs[project_id] = entries
+            elif write:
+                self._logs.move_to_end(project_id)
+            try:
+                yield entries
+            finally:
+                if not entries:
+                    self._logs.pop(project_id, None)
+
+    def _forget_idle(self, idle_before: float) -> None:
+        # A write that leaves a log empty removes it, so every log here has an entry.
+        while self._logs and next(iter(self._logs.values()))[-1] <= idle_before:
+            self._logs.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class BudgetTicket(BudgetSnapshot):
+    """What :meth:`RateBudget.take` returns: the budget after the request was counted.
+
+    ``taken_at`` is the time the request was logged at; :meth:`RateBudget.refund` uses it
+    to give the request back.
+    """
+
+    taken_at: float = field(kw_only=True)
 
 
 class RateBudget:
@@ -23,8 +137,11 @@ class RateBudget:
     a sliding log never lets ``2 * limit`` requests through around a bucket edge.
     Both environments of a project share one budget (the key is the project id).
 
-    The clock is injectable so that tests move time without sleeping. The object is
-    thread-safe: the GUI and the REST server may share one engine from different threads.
+    The logs live in a :class:`BudgetStore`: by default this process's memory; over a
+    workspace, a file every process on it shares (``Workspace.budget``), so the count is
+    the project's, not the process's. Every method is thread-safe. :meth:`peek` spends
+    nothing and writes nothing, so a window may call it from a worker thread as often as
+    it repaints. The clock is injectable so that tests move time without sleeping.
     """
 
     def __init__(
@@ -33,13 +150,16 @@ class RateBudget:
         window: float = DEFAULT_WINDOW,
         *,
         clock: Callable[[], float] = time.time,
+        store: BudgetStore | None = None,
     ) -> None:
         """Create a budget of ``limit`` requests per ``window`` seconds per project.
 
         Args:
             limit: requests allowed per window; must be positive.
             window: the window length in seconds; must be positive.
-            clock: returns the current wall-clock time in seconds (``time.time``).
+            clock: returns the current wall-clock time in seconds (``time.time``); a
+                shared store needs the wall clock, the one clock all processes agree on.
+            store: where the logs live (this process's memory by default).
         """
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
@@ -47,61 +167,102 @@ class RateBudget:
             raise ValueError(f"window must be positive, not {window}")
         self.limit = limit
         self.window = float(window)
+        self.store: BudgetStore = store if store is not None else MemoryStore()
         self._clock = clock
-        self._log: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def take(self, project_id: str) -> BudgetSnapshot:
+    @property
+    def size(self) -> int:
+        """How many projects the store holds requests for (idle ones are forgotten)."""
+        return len(self.store)
+
+    def close(self) -> None:
+        """Release the store (a shared budget's file)."""
+        self.store.close()
+
+    def _locked(self, project_id: str, *, write: bool) -> AbstractContextManager[ProjectLog]:
+        return self.store.log(project_id, write=write, idle_before=self._clock() - self.window)
+
+    def take(self, project_id: str) -> BudgetTicket:
         """Spend one request of the project's budget.
 
         Returns:
-            The budget after this request was counted.
+            The budget after this request was counted, with the time it was logged at.
 
         Raises:
             ProxyError: 429 ``rate_limited`` when the window is full; ``retry_after`` is
                 the whole number of seconds (at least 1) until the oldest request leaves it.
                 A refused request spends nothing.
         """
-        with self._lock:
+        with self._locked(project_id, write=True) as entries:
+            # Read inside the lock: another process may have waited for it as long.
             now = self._clock()
-            entries = self._prune(project_id, now)
+            _expire(entries, now - self.window)
             if len(entries) >= self.limit:
-                wait = entries[0] + self.window - now
-                retry_after = max(1, math.ceil(wait))
-                raise ProxyError(
-                    429,
-                    "rate_limited",
-                    f"Rate limit reached: {self.limit} requests per {self.window:g} seconds "
-                    f"for this project; retry in {retry_after} s",
-                    retry_after=retry_after,
-                )
-            entries.append(now)
-            self._log[project_id] = entries
-            return self._snapshot(entries)
+                raise self._refusal(entries[0] + self.window - now)
+            # Never log a time older than the newest entry (a clock stepped back): the
+            # log stays ordered, so its first entry is always the one to leave first.
+            at = max(now, entries[-1]) if entries else now
+            entries.append(at)
+            return BudgetTicket(
+                limit=self.limit,
+                remaining=self.limit - len(entries),
+                window_seconds=self.window,
+                resets_at=entries[0] + self.window,
+                taken_at=at,
+            )
 
     def peek(self, project_id: str) -> BudgetSnapshot:
-        """The project's budget now, without spending any of it."""
-        with self._lock:
-            entries = self._prune(project_id, self._clock())
-            return self._snapshot(entries)
+        """The project's budget now, without spending or changing anything."""
+        with self._locked(project_id, write=False) as entries:
+            now = self._clock()
+            expired = _expired_count(entries, now - self.window)
+            live = len(entries) - expired
+            return BudgetSnapshot(
+                limit=self.limit,
+                remaining=max(0, self.limit - live),
+                window_seconds=self.window,
+                resets_at=entries[expired] + self.window if live else None,
+            )
 
-    def _prune(self, project_id: str, now: float) -> deque[float]:
-        """Drop entries that left the window; forget projects with nothing left."""
-        entries = self._log.get(project_id)
-        if entries is None:
-            return deque()
-        horizon = now - self.window
-        while entries and entries[0] <= horizon:
-            entries.popleft()
-        if not entries:
-            # Keeps memory bounded by the projects active in the last window.
-            del self._log[project_id]
-        return entries
+    def refund(self, project_id: str, ticket: BudgetTicket) -> BudgetSnapshot:
+        """Give back a request that was counted but never sent (refused before any byte).
 
-    def _snapshot(self, entries: deque[float]) -> BudgetSnapshot:
-        return BudgetSnapshot(
-            limit=self.limit,
-            remaining=max(0, self.limit - len(entries)),
-            window_seconds=self.window,
-            resets_at=entries[0] + self.window if entries else None,
+        Returns:
+            The budget after the refund (unchanged when the request already left the window).
+        """
+        with (
+            self._locked(project_id, write=True) as entries,
+            suppress(ValueError),  # it has left the window already: nothing to give back
+        ):
+            entries.remove(ticket.taken_at)
+        return self.peek(project_id)
+
+    def _refusal(self, wait: float) -> ProxyError:
+        retry_after = max(1, math.ceil(wait))
+        return ProxyError(
+            429,
+            "rate_limited",
+            f"Rate limit reached: {self.limit} requests per {self.window:g} seconds "
+            f"for this project; retry in {retry_after} s",
+            retry_after=retry_after,
         )
+
+
+def _expire(entries: ProjectLog, horizon: float) -> None:
+    """Drop the entries at or before ``horizon``: they have left the window."""
+    while entries and entries[0] <= horizon:
+        entries.popleft()
+
+
+def _expired_count(entries: ProjectLog, horizon: float) -> int:
+    """How many entries are at or before ``horizon`` (a binary search: the log is ordered)."""
+    if not entries or entries[0] > horizon:
+        return 0  # the usual answer, in one read
+    low, high = 0, len(entries)
+    while low < high:
+        middle = (low + high) // 2
+        if entries[middle] <= horizon:
+            low = middle + 1
+        else:
+            high = middle
+    return low
