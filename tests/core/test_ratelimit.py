@@ -14,6 +14,7 @@ import pytest
 
 from tests.core.conftest import FakeClock
 from workbench.core.errors import ProxyError
+from workbench.core.exchange import BudgetSnapshot
 from workbench.core.ratelimit import BudgetStore, MemoryStore, RateBudget
 from workbench.core.store.budgetfile import BudgetFile
 
@@ -92,6 +93,16 @@ def test_retry_after_is_at_least_one_second(make: MakeBudget, clock: FakeClock) 
     assert caught.value.retry_after == 1
 
 
+def test_retry_after_survives_rounding_to_zero(make: MakeBudget, clock: FakeClock) -> None:
+    budget = make(1, 300)
+    clock.now = 2.0**30 - 300 + 2.0**-23  # one step of a double past 2**30 - 300
+    budget.take("p")
+    clock.now = 2.0**30  # still in the window, yet t0 + 300 - now rounds to 0.0
+    with pytest.raises(ProxyError) as caught:
+        budget.take("p")
+    assert caught.value.retry_after == 1
+
+
 def test_window_slides(make: MakeBudget, clock: FakeClock) -> None:
     budget = make(2, 300)
     start = clock.now
@@ -125,15 +136,19 @@ def test_peek_counts_only_what_is_still_in_the_window(make: MakeBudget, clock: F
 
 
 def test_a_clock_stepped_back_keeps_the_log_in_order(make: MakeBudget, clock: FakeClock) -> None:
-    budget = make(3, 300)
+    budget = make(4, 300)
     start = clock.now
     budget.take("p")
-    clock.advance(-50)  # NTP stepped the wall clock back
+    clock.advance(20)
+    budget.take("p")
+    clock.advance(-10)  # NTP stepped the wall clock back, between the two requests
     ticket = budget.take("p")
-    assert ticket.taken_at == start  # logged no earlier than the newest entry
+    assert ticket.taken_at == start + 20  # logged no earlier than the newest entry
     assert ticket.resets_at == start + 300
-    clock.now = start + 300  # both leave together: the log never went out of order
-    assert budget.peek("p").remaining == 3
+    clock.now = start + 300
+    assert budget.peek("p").remaining == 2  # the first has left
+    clock.now = start + 320  # the other two leave together: the log stayed in order
+    assert budget.peek("p").remaining == 4
 
 
 def test_projects_are_independent(make: MakeBudget) -> None:
@@ -148,7 +163,7 @@ def test_peek_never_spends(make: MakeBudget) -> None:
     budget = make(5, 300)
     for _ in range(3):
         snapshot = budget.peek("p")
-    assert (snapshot.remaining, snapshot.resets_at) == (5, None)
+    assert snapshot == BudgetSnapshot(limit=5, remaining=5, window_seconds=300.0, resets_at=None)
     assert budget.size == 0  # looking at a project stores nothing
     budget.take("p")
     assert budget.peek("p").remaining == 4
@@ -241,9 +256,17 @@ def test_close_releases_the_store(tmp_path: Path) -> None:
         budget.take("p")
 
 
-@pytest.mark.parametrize(("limit", "window"), [(0, 300), (-1, 300), (10, 0), (10, -5)])
-def test_rejects_nonsense_configuration(limit: int, window: float) -> None:
-    with pytest.raises(ValueError, match="must be"):
+@pytest.mark.parametrize(
+    ("limit", "window", "message"),
+    [
+        (0, 300, "limit must be at least 1, not 0"),
+        (-1, 300, "limit must be at least 1, not -1"),
+        (10, 0, "window must be positive, not 0"),
+        (10, -5, "window must be positive, not -5"),
+    ],
+)
+def test_rejects_nonsense_configuration(limit: int, window: float, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}$"):
         RateBudget(limit, window)
 
 

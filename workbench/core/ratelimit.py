@@ -49,19 +49,19 @@ class ProjectLog(Protocol):
 class BudgetStore(Protocol):
     """Where the logs live: this process's memory, or a file every process shares.
 
-    ``log`` holds the store's lock (between threads and, for a shared store, between
-    processes) for as long as its ``with`` block runs, so one check-and-append is atomic.
+    A log is locked (between threads and, for a shared store, between processes) for as
+    long as its ``with`` block runs, so one check-and-append is atomic.
     """
 
-    def log(
-        self, project_id: str, *, write: bool, idle_before: float
-    ) -> AbstractContextManager[ProjectLog]:
-        """The project's log, locked; changes are kept when ``write`` is true.
+    def reading(self, project_id: str) -> AbstractContextManager[ProjectLog]:
+        """The project's log, to read only (empty for a project the store does not hold)."""
+        ...
 
-        A store may forget projects whose newest entry is at or before ``idle_before``
-        (their requests have all left the window): that is what bounds its size.
-        Reading (``write=False``) a project it does not hold gives an empty log and
-        stores nothing.
+    def writing(self, project_id: str, *, idle_before: float) -> AbstractContextManager[ProjectLog]:
+        """The project's log, to change; the changes are kept when the block ends.
+
+        The store may forget the projects whose newest entry is at or before
+        ``idle_before`` (their requests have all left the window): that bounds its size.
         """
         ...
 
@@ -95,27 +95,31 @@ class MemoryStore:
         """Nothing to release: memory goes with the store."""
 
     @contextmanager
-    def log(self, project_id: str, *, write: bool, idle_before: float) -> Iterator[ProjectLog]:
+    def reading(self, project_id: str) -> Iterator[ProjectLog]:
+        """The project's log under this store's lock (see :class:`BudgetStore`)."""
+        with self._lock:
+            yield self._logs.get(project_id) or deque()
+
+    @contextmanager
+    def writing(self, project_id: str, *, idle_before: float) -> Iterator[ProjectLog]:
         """The project's log under this store's lock (see :class:`BudgetStore`)."""
         with self._lock:
             self._forget_idle(idle_before)
-            entries = self._logs.get(project_id)
-            if entries is None:
-                entries = deque()
-                if write:
-                    self._logs[project_id] = entries
-            elif write:
-                self._logs.move_to_end(project_id)
+            entries = self._logs.setdefault(project_id, deque())
+            self._logs.move_to_end(project_id)
             try:
                 yield entries
             finally:
                 if not entries:
-                    self._logs.pop(project_id, None)
+                    del self._logs[project_id]
 
     def _forget_idle(self, idle_before: float) -> None:
         # A write that leaves a log empty removes it, so every log here has an entry.
-        while self._logs and next(iter(self._logs.values()))[-1] <= idle_before:
-            self._logs.popitem(last=False)
+        while self._logs:
+            project_id = next(iter(self._logs))
+            if self._logs[project_id][-1] > idle_before:
+                return
+            del self._logs[project_id]
 
 
 @dataclass(frozen=True)
@@ -179,8 +183,8 @@ class RateBudget:
         """Release the store (a shared budget's file)."""
         self.store.close()
 
-    def _locked(self, project_id: str, *, write: bool) -> AbstractContextManager[ProjectLog]:
-        return self.store.log(project_id, write=write, idle_before=self._clock() - self.window)
+    def _writing(self, project_id: str) -> AbstractContextManager[ProjectLog]:
+        return self.store.writing(project_id, idle_before=self._clock() - self.window)
 
     def take(self, project_id: str) -> BudgetTicket:
         """Spend one request of the project's budget.
@@ -193,7 +197,7 @@ class RateBudget:
                 the whole number of seconds (at least 1) until the oldest request leaves it.
                 A refused request spends nothing.
         """
-        with self._locked(project_id, write=True) as entries:
+        with self._writing(project_id) as entries:
             # Read inside the lock: another process may have waited for it as long.
             now = self._clock()
             _expire(entries, now - self.window)
@@ -213,7 +217,7 @@ class RateBudget:
 
     def peek(self, project_id: str) -> BudgetSnapshot:
         """The project's budget now, without spending or changing anything."""
-        with self._locked(project_id, write=False) as entries:
+        with self.store.reading(project_id) as entries:
             now = self._clock()
             expired = _expired_count(entries, now - self.window)
             live = len(entries) - expired
@@ -231,13 +235,14 @@ class RateBudget:
             The budget after the refund (unchanged when the request already left the window).
         """
         with (
-            self._locked(project_id, write=True) as entries,
+            self._writing(project_id) as entries,
             suppress(ValueError),  # it has left the window already: nothing to give back
         ):
             entries.remove(ticket.taken_at)
         return self.peek(project_id)
 
     def _refusal(self, wait: float) -> ProxyError:
+        # wait > 0, but rounding can make it 0.0 (t0 + window - now near a power of two).
         retry_after = max(1, math.ceil(wait))
         return ProxyError(
             429,
@@ -256,8 +261,6 @@ def _expire(entries: ProjectLog, horizon: float) -> None:
 
 def _expired_count(entries: ProjectLog, horizon: float) -> int:
     """How many entries are at or before ``horizon`` (a binary search: the log is ordered)."""
-    if not entries or entries[0] > horizon:
-        return 0  # the usual answer, in one read
     low, high = 0, len(entries)
     while low < high:
         middle = (low + high) // 2

@@ -307,7 +307,7 @@ import sys, time
 from workbench.core.store.budgetfile import BudgetFile
 
 store = BudgetFile(sys.argv[1], limit=5, window=300)
-with store.log("proj_a", write=True, idle_before=0.0):
+with store.writing("proj_a", idle_before=0.0):
     print("locked", flush=True)
     time.sleep(120)
 """

@@ -149,28 +149,31 @@ class BudgetFile:
             return self._slot_count()
 
     @contextmanager
-    def log(self, project_id: str, *, write: bool, idle_before: float) -> Iterator[ProjectLog]:
+    def reading(self, project_id: str) -> Iterator[ProjectLog]:
+        """The project's log to read, under a lock other readers share (see ``BudgetStore``)."""
+        key = self._key(project_id)
+        with self._lock, self._locked(exclusive=False):
+            found = self._find(key)
+            yield _EMPTY if found is None else _SlotLog(self, *found, key, fresh=False)
+
+    @contextmanager
+    def writing(self, project_id: str, *, idle_before: float) -> Iterator[ProjectLog]:
         """The project's log, locked in this process and in every other one.
 
-        See ``BudgetStore.log``: a new project takes the first slot whose requests are
+        See ``BudgetStore.writing``: a new project takes the first slot whose requests are
         all at or before ``idle_before``, or a new slot at the end of the file.
         """
         key = self._key(project_id)
-        with self._lock, self._locked(exclusive=write):
+        with self._lock, self._locked(exclusive=True):
             found = self._find(key)
-            if found is None and not write:
-                yield _EMPTY
-                return
             if found is None:
-                slot, head, count = self._allocate(key, idle_before), 0, 0
+                log = _SlotLog(self, self._allocate(key, idle_before), 0, 0, key, fresh=True)
             else:
-                slot, head, count = found
-            log = _SlotLog(self, slot, key, head, count, fresh=found is None)
+                log = _SlotLog(self, *found, key, fresh=False)
             try:
                 yield log
             finally:
-                if write:
-                    log.commit()
+                log.commit()
 
     def _key(self, project_id: str) -> bytes:
         key = self._keys.get(project_id)
@@ -323,7 +326,7 @@ class _SlotLog:
     """
 
     def __init__(
-        self, file: BudgetFile, slot: int, key: bytes, head: int, count: int, *, fresh: bool
+        self, file: BudgetFile, slot: int, head: int, count: int, key: bytes, *, fresh: bool
     ) -> None:
         self._file = file
         self._slot = slot
