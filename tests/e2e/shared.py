@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from tests.helpers.cli import RunningCli, file_vault, prepare_secrets_file
+from tests.helpers.rest import request_token
 from workbench.core.catalog import Catalog, parse_app
 from workbench.core.store.connections import Connections
 from workbench.core.store.workspace import Workspace
@@ -134,16 +135,7 @@ def servers(
 
 def fetch_token(base_url: str, client_id: str, client_secret: str) -> str:
     """A bearer token from the client-credentials grant (fails on anything but 200)."""
-    response = httpx.post(
-        f"{base_url}/v1/oauth/token",
-        json={
-            "grant_type": "client_credentials",
-            "client_id": client_id,
-            "client_secret": client_secret,
-        },
-        trust_env=False,
-        timeout=30,
-    )
+    response = request_token(base_url, client_id, client_secret)
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
 

@@ -7,7 +7,6 @@ secrets only from a server started with ``--allow-credentials``, tried with the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,32 +16,14 @@ from pipedream.core.api_error import ApiError
 
 from tests.e2e.shared import SECRET, SharedWorkspace, fetch_token, make_shared_workspace, servers
 from tests.helpers.cli import RunningCli, run_cli
-from workbench.sandbox.server import SandboxThread
+from tests.helpers.rest import request_token, users_status
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    """The authority (``127.0.0.1:PORT``) of a sandbox upstream in a thread."""
-    with SandboxThread() as sandbox:
-        assert sandbox.base_url is not None
-        yield sandbox.base_url.removeprefix("http://")
 
 
 @pytest.fixture
 def workspace(tmp_path: Path, upstream: str) -> SharedWorkspace:
     return make_shared_workspace(tmp_path, upstream)
-
-
-def users_status(base_url: str, project_id: str, token: str) -> int:
-    response = httpx.get(
-        f"{base_url}/v1/connect/{project_id}/users",
-        headers={"authorization": f"Bearer {token}"},
-        trust_env=False,
-        timeout=30,
-    )
-    return response.status_code
 
 
 def test_a_rotation_in_another_process_revokes_the_servers_tokens(
@@ -64,15 +45,7 @@ def test_a_rotation_in_another_process_revokes_the_servers_tokens(
                 assert users_status(server.base_url, workspace.project_id, token) == 401
         fresh = fetch_token(first.base_url, workspace.client_id, new_secret)
         assert users_status(second.base_url, workspace.project_id, fresh) == 200
-        old_secret = httpx.post(
-            f"{first.base_url}/v1/oauth/token",
-            json={
-                "grant_type": "client_credentials",
-                "client_id": workspace.client_id,
-                "client_secret": workspace.client_secret,
-            },
-            trust_env=False,
-        )
+        old_secret = request_token(first.base_url, workspace.client_id, workspace.client_secret)
         assert old_secret.status_code == 401
 
 

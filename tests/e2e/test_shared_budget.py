@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,17 +31,8 @@ from tests.e2e.shared import (
 )
 from tests.helpers.cli import CLI_TIMEOUT, cli_env, run_cli
 from workbench.core.store.budgetfile import TEST_BUDGET_ENV
-from workbench.sandbox.server import SandboxThread
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    """The authority (``127.0.0.1:PORT``) of a sandbox upstream in a thread."""
-    with SandboxThread() as sandbox:
-        assert sandbox.base_url is not None
-        yield sandbox.base_url.removeprefix("http://")
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.helpers.rest import request_token, users_status
 from tests.server.conftest import Stack
 from workbench.core.catalog import Catalog
 from workbench.core.engine import ProxyEngine
@@ -19,27 +19,6 @@ from workbench.core.store.workspace import Workspace
 from workbench.server.auth import TokenStore, grant_token
 from workbench.server.errors import ApiError
 from workbench.server.runner import LocalServer
-
-
-def get_token(base_url: str, client_id: str, client_secret: str) -> httpx.Response:
-    return httpx.post(
-        f"{base_url}/v1/oauth/token",
-        json={
-            "grant_type": "client_credentials",
-            "client_id": client_id,
-            "client_secret": client_secret,
-        },
-        trust_env=False,
-    )
-
-
-def users_status(base_url: str, project_id: str, token: str) -> int:
-    response = httpx.get(
-        f"{base_url}/v1/connect/{project_id}/users",
-        headers={"authorization": f"Bearer {token}"},
-        trust_env=False,
-    )
-    return response.status_code
 
 
 @dataclass
@@ -73,7 +52,9 @@ def twin(stack_factory: Callable[..., Stack]) -> Iterator[tuple[Stack, Twin]]:
 
 
 def test_a_token_is_recorded_by_digest_only(stack: Stack) -> None:
-    token = get_token(stack.base_url, stack.client_id, stack.client_secret).json()["access_token"]
+    token = request_token(stack.base_url, stack.client_id, stack.client_secret).json()[
+        "access_token"
+    ]
     path = stack.connections.workspace.path
     stored = b"".join(
         p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists()
@@ -86,21 +67,23 @@ def test_a_token_is_recorded_by_digest_only(stack: Stack) -> None:
 
 def test_every_server_on_the_workspace_accepts_its_tokens(twin: tuple[Stack, Twin]) -> None:
     stack, other = twin
-    token = get_token(stack.base_url, stack.client_id, stack.client_secret).json()["access_token"]
+    token = request_token(stack.base_url, stack.client_id, stack.client_secret).json()[
+        "access_token"
+    ]
     assert users_status(other.server.base_url, stack.project_id, token) == 200
 
 
 def test_rotation_elsewhere_revokes_the_tokens_of_every_server(twin: tuple[Stack, Twin]) -> None:
     stack, other = twin
-    old = get_token(stack.base_url, stack.client_id, stack.client_secret).json()["access_token"]
+    old = request_token(stack.base_url, stack.client_id, stack.client_secret).json()["access_token"]
     assert users_status(stack.base_url, stack.project_id, old) == 200
 
     new_secret = other.connections.rotate_client_secret(stack.project_id)
 
     assert users_status(stack.base_url, stack.project_id, old) == 401
     assert users_status(other.server.base_url, stack.project_id, old) == 401
-    assert get_token(stack.base_url, stack.client_id, stack.client_secret).status_code == 401
-    fresh = get_token(stack.base_url, stack.client_id, new_secret).json()["access_token"]
+    assert request_token(stack.base_url, stack.client_id, stack.client_secret).status_code == 401
+    fresh = request_token(stack.base_url, stack.client_id, new_secret).json()["access_token"]
     assert users_status(stack.base_url, stack.project_id, fresh) == 200
 
 
