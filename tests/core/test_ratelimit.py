@@ -183,6 +183,13 @@ def test_refund_gives_the_request_back(make: MakeBudget, clock: FakeClock) -> No
     assert budget.size == 0
 
 
+def test_refund_for_a_project_never_counted_stores_nothing(make: MakeBudget) -> None:
+    budget = make(3, 300)
+    ticket = budget.take("p")
+    assert budget.refund("other", ticket).remaining == 3
+    assert budget.size == 1
+
+
 def test_refund_after_the_window_gives_nothing(make: MakeBudget, clock: FakeClock) -> None:
     budget = make(2, 300)
     old = budget.take("p")

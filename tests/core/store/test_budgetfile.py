@@ -7,8 +7,10 @@ where only they can show something (a SIGKILL at a chosen write, a lock holder k
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -126,6 +128,13 @@ def test_idle_slots_are_reused_so_the_file_stays_small(
     assert (store.slots, len(store)) == (4, 4)  # four busy at once: one more slot
 
 
+def test_any_project_id_has_a_place(opener: Opener) -> None:
+    budget = opener(5, 10)
+    for project_id in ("", "proj_" + "x" * 500, "proj_\ud800", "проект"):
+        assert budget.take(project_id).remaining == 4
+    assert budget.size == 4
+
+
 def test_looking_at_a_project_writes_nothing(opener: Opener, tmp_path: Path) -> None:
     budget = opener(5, 10)
     before = (tmp_path / "ws.budget").read_bytes()
@@ -185,8 +194,9 @@ def test_a_damaged_slot_head_reads_as_empty(opener: Opener, tmp_path: Path) -> N
     store = budget.store
     assert isinstance(store, BudgetFile)
     key, _, _ = store.slot_head(0)
-    store.write_slot_head(0, key, 7, 2)  # a head past the ring: what a power loss may leave
-    assert budget.peek("p").remaining == 5
+    for head, count in ((5, 1), (0, 6), (7, 2)):  # past the ring: what a power loss may leave
+        store.write_slot_head(0, key, head, count)
+        assert budget.peek("p").remaining == 5
     assert budget.take("p").remaining == 4
 
 
@@ -194,6 +204,34 @@ def test_unusable_sizes_are_refused(tmp_path: Path) -> None:
     for limit, window in ((0, 10), (1_000_001, 10), (5, 0)):
         with pytest.raises(ValueError, match="must be"):
             BudgetFile(tmp_path / "x.budget", limit=limit, window=window)
+    BudgetFile(tmp_path / "big.budget", limit=1_000_000, window=0.5).close()
+
+
+def test_the_file_is_private_to_its_owner(opener: Opener, tmp_path: Path) -> None:
+    opener(5, 10).take("p")
+    assert stat.S_IMODE((tmp_path / "ws.budget").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("call", "operation"),
+    [("pread", "read"), ("pwrite", "write"), ("ftruncate", "grow"), ("flock", "lock")],
+)
+def test_a_failing_file_is_a_clear_workspace_error(
+    opener: Opener, monkeypatch: pytest.MonkeyPatch, call: str, operation: str
+) -> None:
+    budget = opener(5, 10)
+    budget.take("p")  # the next take reads p's slot
+
+    def failing(*args: object) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(fcntl if call == "flock" else os, call, failing)
+    with pytest.raises(WorkspaceError) as caught:
+        budget.take("p" if call != "ftruncate" else "q")
+    message = str(caught.value)
+    assert message.startswith(f"cannot {operation} the rate budget file ")
+    assert "ws.budget" in message
+    assert "Input/output error" in message
 
 
 def test_an_unopenable_file_is_a_workspace_error(tmp_path: Path) -> None:
@@ -231,11 +269,11 @@ def test_workspaces_on_one_file_share_the_budget(tmp_path: Path) -> None:
         first.budget.take("proj_a")
 
 
-def test_open_shared_budget_counts_in_the_workspace_file(tmp_path: Path) -> None:
-    budget = open_shared_budget(tmp_path / "ws.sqlite3", limit=2, window=60)
+def test_open_shared_budget_counts_in_the_workspace_file(tmp_path: Path, clock: FakeClock) -> None:
+    budget = open_shared_budget(tmp_path / "ws.sqlite3", limit=2, window=60, clock=clock)
     try:
         assert (budget.limit, budget.window) == (2, 60.0)
-        budget.take("p")
+        assert budget.take("p").taken_at == clock.now
         reopened = BudgetFile(tmp_path / "ws.budget", limit=2, window=60)
         assert len(reopened) == 1
         reopened.close()
@@ -247,59 +285,53 @@ def test_open_shared_budget_counts_in_the_workspace_file(tmp_path: Path) -> None
 
 needs_sigkill = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
-# Fills a 3-per-10 s budget at t = 0, 1, 2, then takes once more at t = 10.5 (the first
-# request has left) and SIGKILLs itself just before the file write number argv[2] of that
-# take: after dropping the oldest and before or after logging the new one.
-KILLED_MID_TAKE = """
-import os, signal, sys
-from workbench.core.ratelimit import RateBudget
-from workbench.core.store.budgetfile import BudgetFile
 
-now = [0.0]
-store = BudgetFile(sys.argv[1], limit=3, window=10)
-budget = RateBudget(3, 10, clock=lambda: now[0], store=store)
-for t in (0.0, 1.0, 2.0):
-    now[0] = t
-    budget.take("proj_a")
-now[0] = 10.5
-writes, write = [0], store.write
-
-def dying_write(offset, data):
-    writes[0] += 1
-    if writes[0] == int(sys.argv[2]):
-        os.kill(os.getpid(), signal.SIGKILL)
-    write(offset, data)
-
-store.write = dying_write
-budget.take("proj_a")
-"""
+class Crash(BaseException):
+    """The process dies here: no later write reaches the file."""
 
 
-@needs_sigkill
-@pytest.mark.parametrize("killed_before_write", [1, 2, 3])
-def test_a_process_killed_mid_take_loses_no_accounting(
-    tmp_path: Path, killed_before_write: int
+@pytest.mark.parametrize("dies_before_write", [1, 2, 3])
+def test_a_process_dying_mid_take_loses_no_accounting(
+    tmp_path: Path, dies_before_write: int
 ) -> None:
+    """A take that drops the oldest request and logs a new one dies before write k.
+
+    ``pwrite`` is the only way the file changes, so failing every write from the k-th
+    on leaves exactly what a SIGKILL just before it would leave.
+    """
     path = tmp_path / "ws.budget"
-    child = subprocess.run(
-        [sys.executable, "-c", KILLED_MID_TAKE, str(path), str(killed_before_write)],
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    assert child.returncode == -signal.SIGKILL, child.stderr.decode()
-    now = [10.5]
-    budget = RateBudget(3, 10, clock=lambda: now[0], store=BudgetFile(path, limit=3, window=10))
+    now = [0.0]
+    store = BudgetFile(path, limit=3, window=10)
+    dying = RateBudget(3, 10, clock=lambda: now[0], store=store)
+    for t in (0.0, 1.0, 2.0):
+        now[0] = t
+        dying.take("proj_a")
+    now[0] = 10.5  # the request at t = 0 has left the window
+    writes = [0]
+    write = store.write
+
+    def write_until_death(offset: int, data: bytes) -> None:
+        writes[0] += 1
+        if writes[0] >= dies_before_write:
+            raise Crash
+        write(offset, data)
+
+    store.write = write_until_death  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        dying.take("proj_a")
+
+    survivor = RateBudget(3, 10, clock=lambda: now[0], store=BudgetFile(path, limit=3, window=10))
     try:
-        # The requests at t = 1 and 2 still count; the killed one was never sent.
-        snapshot = budget.peek("proj_a")
+        # The requests at t = 1 and 2 still count; the dying one was never sent.
+        snapshot = survivor.peek("proj_a")
         assert (snapshot.remaining, snapshot.resets_at) == (1, 11.0)
-        assert budget.take("proj_a").remaining == 0
+        assert survivor.take("proj_a").remaining == 0
         with pytest.raises(ProxyError) as caught:
-            budget.take("proj_a")
+            survivor.take("proj_a")
         assert caught.value.retry_after == 1
     finally:
-        budget.close()
+        survivor.close()
+        dying.close()
 
 
 HOLDS_THE_LOCK = """

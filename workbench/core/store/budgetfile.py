@@ -228,7 +228,7 @@ class BudgetFile:
             )
 
     def _slot_count(self) -> int:
-        return max(0, os.fstat(self.fd).st_size - _HEADER_SIZE) // self._stride
+        return (os.fstat(self.fd).st_size - _HEADER_SIZE) // self._stride
 
     def slot_offset(self, slot: int) -> int:
         """Where slot number ``slot`` starts in the file."""
