@@ -21,6 +21,7 @@ import pytest
 
 from tests.core.conftest import FakeClock
 from workbench.core.errors import ProxyError
+from workbench.core.exchange import BudgetSnapshot
 from workbench.core.ratelimit import RateBudget
 from workbench.core.store.budgetfile import (
     TEST_BUDGET_ENV,
@@ -193,9 +194,9 @@ def test_a_damaged_slot_head_reads_as_empty(opener: Opener, tmp_path: Path) -> N
     budget.take("p")
     store = budget.store
     assert isinstance(store, BudgetFile)
-    key, _, _ = store.slot_head(0)
+    key = store.slot_head(0)[0]
     for head, count in ((5, 1), (0, 6), (7, 2)):  # past the ring: what a power loss may leave
-        store.write_slot_head(0, key, head, count)
+        store.write_slot_head(0, (key, head, count, 1.0, 2.0))
         assert budget.peek("p").remaining == 5
     assert budget.take("p").remaining == 4
 
@@ -290,15 +291,29 @@ class Crash(BaseException):
     """The process dies here: no later write reaches the file."""
 
 
+def die_before_write(store: BudgetFile, number: int) -> None:
+    """Make the store's ``number``-th write from now, and every later one, a death.
+
+    ``pwrite`` is the only way the file changes, so failing every write from the k-th on
+    leaves exactly what a SIGKILL just before it would leave.
+    """
+    writes = [0]
+    write = store.write
+
+    def write_until_death(offset: int, data: bytes) -> None:
+        writes[0] += 1
+        if writes[0] >= number:
+            raise Crash
+        write(offset, data)
+
+    store.write = write_until_death  # type: ignore[method-assign]
+
+
 @pytest.mark.parametrize("dies_before_write", [1, 2, 3])
 def test_a_process_dying_mid_take_loses_no_accounting(
     tmp_path: Path, dies_before_write: int
 ) -> None:
-    """A take that drops the oldest request and logs a new one dies before write k.
-
-    ``pwrite`` is the only way the file changes, so failing every write from the k-th
-    on leaves exactly what a SIGKILL just before it would leave.
-    """
+    """A take that drops the oldest request and logs a new one dies before write k."""
     path = tmp_path / "ws.budget"
     now = [0.0]
     store = BudgetFile(path, limit=3, window=10)
@@ -307,16 +322,7 @@ def test_a_process_dying_mid_take_loses_no_accounting(
         now[0] = t
         dying.take("proj_a")
     now[0] = 10.5  # the request at t = 0 has left the window
-    writes = [0]
-    write = store.write
-
-    def write_until_death(offset: int, data: bytes) -> None:
-        writes[0] += 1
-        if writes[0] >= dies_before_write:
-            raise Crash
-        write(offset, data)
-
-    store.write = write_until_death  # type: ignore[method-assign]
+    die_before_write(store, dies_before_write)
     with pytest.raises(Crash):
         dying.take("proj_a")
 
@@ -329,6 +335,36 @@ def test_a_process_dying_mid_take_loses_no_accounting(
         with pytest.raises(ProxyError) as caught:
             survivor.take("proj_a")
         assert caught.value.retry_after == 1
+    finally:
+        survivor.close()
+        dying.close()
+
+
+@pytest.mark.parametrize("dies_before_write", [1, 2, 3])
+def test_a_process_dying_mid_refund_loses_no_accounting(
+    tmp_path: Path, dies_before_write: int
+) -> None:
+    """Refunding the second of four requests shifts two times down, then writes the head."""
+    path = tmp_path / "ws.budget"
+    now = [0.0]
+    store = BudgetFile(path, limit=5, window=10)
+    dying = RateBudget(5, 10, clock=lambda: now[0], store=store)
+    tickets = []
+    for t in (0.0, 1.0, 2.0, 3.0):
+        now[0] = t
+        tickets.append(dying.take("proj_a"))
+    die_before_write(store, dies_before_write)
+    with pytest.raises(Crash):
+        dying.refund("proj_a", tickets[1])
+
+    survivor = RateBudget(5, 10, clock=lambda: now[0], store=BudgetFile(path, limit=5, window=10))
+    try:
+        # The refund never finished: all four still count, the oldest first.
+        assert survivor.peek("proj_a") == BudgetSnapshot(5, 1, 10.0, 10.0)
+        now[0] = 10.5  # the request at t = 0 leaves, and only it
+        snapshot = survivor.peek("proj_a")
+        assert snapshot.remaining == 2
+        assert snapshot.resets_at in (11.0, 12.0)  # 1 s still there, or already shifted out
     finally:
         survivor.close()
         dying.close()
