@@ -100,18 +100,23 @@ class MemoryStore:
         with self._lock:
             yield self._logs.get(project_id) or deque()
 
-    @contextmanager
-    def writing(self, project_id: str, *, idle_before: float) -> Iterator[ProjectLog]:
+    def writing(self, project_id: str, *, idle_before: float) -> _MemoryWrite:
         """The project's log under this store's lock (see :class:`BudgetStore`)."""
-        with self._lock:
-            self._forget_idle(idle_before)
-            entries = self._logs.setdefault(project_id, deque())
-            self._logs.move_to_end(project_id)
-            try:
-                yield entries
-            finally:
-                if not entries:
-                    del self._logs[project_id]
+        return _MemoryWrite(self, project_id, idle_before)
+
+    def begin_write(self, project_id: str, idle_before: float) -> deque[float]:
+        """Lock, forget the idle projects, and return the project's log (made busiest)."""
+        self._lock.acquire()
+        self._forget_idle(idle_before)
+        entries = self._logs.setdefault(project_id, deque())
+        self._logs.move_to_end(project_id)
+        return entries
+
+    def end_write(self, project_id: str, entries: deque[float]) -> None:
+        """Drop the log if the write left it empty, and unlock."""
+        if not entries:
+            del self._logs[project_id]
+        self._lock.release()
 
     def _forget_idle(self, idle_before: float) -> None:
         # A write that leaves a log empty removes it, so every log here has an entry.
@@ -120,6 +125,29 @@ class MemoryStore:
             if self._logs[project_id][-1] > idle_before:
                 return
             del self._logs[project_id]
+
+
+class _MemoryWrite:
+    """The ``with`` block of :meth:`MemoryStore.writing`.
+
+    A class rather than a generator-based context manager: it runs on every request,
+    and this way it costs a third as much.
+    """
+
+    __slots__ = ("_entries", "_idle_before", "_project_id", "_store")
+
+    def __init__(self, store: MemoryStore, project_id: str, idle_before: float) -> None:
+        self._store = store
+        self._project_id = project_id
+        self._idle_before = idle_before
+        self._entries: deque[float] = deque()
+
+    def __enter__(self) -> ProjectLog:
+        self._entries = self._store.begin_write(self._project_id, self._idle_before)
+        return self._entries
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._store.end_write(self._project_id, self._entries)
 
 
 @dataclass(frozen=True)
