@@ -42,6 +42,13 @@ def test_each_send_process_spends_the_same_budget(workspace: SharedWorkspace) ->
 
     shown = run_cli("budget", "--workspace", str(workspace.path), "--json", env=env)
     assert shown.code == 0, shown
+    memory = run_cli(
+        "budget", "--workspace", str(workspace.path), "--secrets", "memory", "--json", env=env
+    )
+    # Where secrets live changes nothing here (only the time left moved on).
+    assert [{**r, "resets_in_seconds": 0} for r in memory.json()] == [
+        {**r, "resets_in_seconds": 0} for r in shown.json()
+    ]
     [row] = shown.json()
     assert row["project_id"] == workspace.project_id
     assert (row["limit"], row["used"], row["remaining"]) == (2, 2, 0)
