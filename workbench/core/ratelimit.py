@@ -135,12 +135,12 @@ class _MemoryWrite:
     """
 
     __slots__ = ("_entries", "_idle_before", "_project_id", "_store")
+    _entries: deque[float]  # set by __enter__
 
     def __init__(self, store: MemoryStore, project_id: str, idle_before: float) -> None:
         self._store = store
         self._project_id = project_id
         self._idle_before = idle_before
-        self._entries: deque[float] = deque()
 
     def __enter__(self) -> ProjectLog:
         self._entries = self._store.begin_write(self._project_id, self._idle_before)
