@@ -63,7 +63,7 @@ from workbench.core.http.netguard import GuardedDialer
 from workbench.core.http.pool import ConnectionPool
 from workbench.core.http.transport import default_ssl_context, encode_headers, outgoing_headers
 from workbench.core.http.wire import parse_target, request_head
-from workbench.core.ratelimit import RateBudget
+from workbench.core.store.budgetfile import MAX_LIMIT, open_shared_budget
 
 TARGET_ENGINE_OF_CLIENT = 0.12
 TARGET_ENGINE_OF_FLOOR = 0.04
@@ -85,7 +85,9 @@ async def engine_setup(authority: str, directory: Path) -> AsyncIterator[EngineS
     """The engine over what ``workbench serve --secrets file`` would open."""
     workspace = open_workspace(authority, directory)
     connections = workspace.connections
-    budget = RateBudget(limit=10**9)  # never 429 during the run
+    # The budget every process on the workspace shares (a file beside it), as the front
+    # doors use it, with a limit the run never reaches.
+    budget = open_shared_budget(connections.workspace.path, limit=MAX_LIMIT)
     try:
         async with ProxyEngine(
             workspace.catalog, connections, connections, budget=budget
@@ -139,7 +141,7 @@ def sends(
     template = parse_target(f"{base}{PATH}0")
     # The exact headers the engine sends (Host, its defaults, the credential), as bytes.
     fields = encode_headers(outgoing_headers(template, "GET", [AUTHORIZATION], b""))
-    head_after_target = request_head("GET", template, fields).partition(b"\r\n")[2]
+    head_after_target = request_head("GET", template, fields, 0).partition(b"\r\n")[2]
 
     async def floor_send() -> int:
         line = b"GET %s%d HTTP/1.1\r\n" % (PATH.encode(), next(pages))

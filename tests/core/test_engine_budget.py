@@ -1,11 +1,17 @@
-"""The engine and the rate budget: request 1,001 is refused before any upstream traffic."""
+"""The engine and the rate budget: request 1,001 is refused before any upstream traffic.
+
+A request counts once it passed every check and the engine is about to contact the
+upstream; refusals before any byte is sent spend nothing, failures on the network count.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from tests.core.conftest import PROJECT, FakeClock, HarnessFactory, make_app
-from tests.helpers.servers import RawServer
+from tests.helpers.servers import RawServer, refused_port
 from workbench.core.errors import ProxyError
 from workbench.core.ratelimit import RateBudget
 
@@ -64,3 +70,56 @@ async def test_both_environments_share_the_budget(
     with pytest.raises(ProxyError) as caught:
         await harness.send("/x")
     assert caught.value.code == "rate_limited"
+
+
+class PrivateResolver:
+    """Resolves every name to 127.0.0.1: the network guard refuses it for public accounts."""
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+
+async def test_refusals_before_any_byte_spend_nothing(
+    harness_factory: HarnessFactory, echo_server: RawServer
+) -> None:
+    clock = FakeClock()
+    budget = RateBudget(5, 300, clock=clock)
+    public = make_app(
+        "api.example.com",
+        slug="public",
+        base="https://api.example.com",
+        allowed=("api.example.com",),
+    )
+    harness = await harness_factory(
+        make_app(echo_server.authority), public, budget=budget, resolver=PrivateResolver()
+    )
+    harness.add_account("apn_nokey", secrets={})  # its credential is missing
+    harness.add_account("apn_public", app="public", allow_private_network=False)
+    refusals: list[tuple[str, dict[str, Any], str]] = [
+        ("/x", {"account_id": "apn_unknown"}, "account_not_found"),
+        ("/x", {"headers": (("Cookie", "a=1"),)}, "restricted_header"),
+        ("https://evil.example/x", {}, "domain_not_allowed"),
+        ("/x", {"timeout": -1.0}, "bad_timeout"),
+        ("/x", {"account_id": "apn_nokey"}, "missing_credential"),
+        ("/x", {"account_id": "apn_public"}, "private_address"),  # the guard, after the budget
+    ]
+    for url, overrides, code in refusals:
+        with pytest.raises(ProxyError) as caught:
+            await harness.send(url, **overrides)
+        assert caught.value.code == code
+        assert harness.events[-1].budget is not None
+        assert harness.events[-1].budget.remaining == 5, code
+    assert budget.peek(PROJECT).remaining == 5
+    assert echo_server.requests == []
+    sent = await harness.send("/x")
+    assert sent.budget is not None
+    assert sent.budget.remaining == 4  # a request that reaches the upstream counts
+
+
+async def test_a_failure_on_the_network_counts(harness_factory: HarnessFactory) -> None:
+    budget = RateBudget(5, 300, clock=FakeClock())
+    harness = await harness_factory(make_app(f"127.0.0.1:{refused_port()}"), budget=budget)
+    with pytest.raises(ProxyError) as caught:
+        await harness.send("/x")
+    assert caught.value.code == "upstream_unreachable"
+    assert budget.peek(PROJECT).remaining == 4

@@ -249,7 +249,8 @@ def start_stack(
     client_id, client_secret = connections.project_credentials(project.id)
 
     async def start() -> tuple[ProxyEngine, LocalServer]:
-        engine = ProxyEngine(catalog, connections, connections, budget=budget)
+        shared = budget if budget is not None else connections.workspace.budget
+        engine = ProxyEngine(catalog, connections, connections, budget=shared)
         server = LocalServer(connections, engine, **server_options)
         await server.start()
         return engine, server

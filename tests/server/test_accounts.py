@@ -74,6 +74,7 @@ def test_include_credentials_is_refused_by_default(stack: Stack, path: str):
         response = client.get(path.format(p=stack.project_id, a=account.id))
     assert response.status_code == 403
     assert "include_credentials" in response.json()["error"]
+    assert "workbench serve --allow-credentials" in response.json()["error"]
     assert BEARER_SECRET not in response.text
 
 

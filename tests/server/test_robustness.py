@@ -12,7 +12,7 @@ import pytest
 
 from tests.server.conftest import Stack
 from workbench.server.app import ConnectApi, build_app
-from workbench.server.auth import TokenStore
+from workbench.server.auth import MemoryTokens, TokenStore
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +146,8 @@ CANARY = "-".join(["sk_live", "SHOULD", "NOT", "LEAK"])  # never a literal in a 
 
 
 class _BrokenWorkspace:
+    tokens = MemoryTokens()
+
     def list_users(self, project_id: str, **filters: object) -> list[object]:
         raise RuntimeError(f"boom with secret {CANARY}")
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from keyring.errors import KeyringError
 
 from workbench import __version__, eventloop
-from workbench.cli import accounts, apps, demo, projects, send, serve, users
+from workbench.cli import accounts, apps, budget, demo, projects, send, serve, users
 from workbench.cli.args import Parser
 from workbench.cli.exits import EXIT_CODES_HELP, CliError, Exit
 from workbench.cli.logs import configure_logging
@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", title="commands", parser_class=Parser
     )
-    for module in (projects, accounts, users, send, apps, serve, demo):
+    for module in (projects, accounts, users, send, budget, apps, serve, demo):
         module.register(commands)
     return parser
 

@@ -103,7 +103,8 @@ class Context:
             from workbench.core.engine import ProxyEngine
 
             connections = self.connections
-            self._engine = ProxyEngine(self.catalog, connections, connections)
+            budget = self.workspace.budget  # shared with every process on the workspace
+            self._engine = ProxyEngine(self.catalog, connections, connections, budget=budget)
             self._stack.push_async_callback(self._engine.aclose)
         return self._engine
 

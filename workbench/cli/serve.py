@@ -29,6 +29,11 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--project", metavar="P", help="the project to announce (optional when only one exists)"
     )
+    parser.add_argument(
+        "--allow-credentials",
+        action="store_true",
+        help="let include_credentials=true return account secrets (refused with 403 otherwise)",
+    )
     add_common_options(parser)
     parser.set_defaults(handler=serve)
 
@@ -42,7 +47,12 @@ async def serve(args: argparse.Namespace, ctx: Context) -> int:
         print_text(demo_summary(ctx.demo.describe()))
         print_text("")
     return await serve_until_stopped(
-        ctx, port=args.port, project_id=project.id, as_json=args.json, extra=extra
+        ctx,
+        port=args.port,
+        project_id=project.id,
+        as_json=args.json,
+        extra=extra,
+        allow_credentials=args.allow_credentials,
     )
 
 
@@ -75,11 +85,13 @@ async def serve_until_stopped(
     project_id: str,
     as_json: bool,
     extra: dict[str, Any] | None = None,
+    allow_credentials: bool = False,
 ) -> int:
     """Run the REST server over ``ctx`` until the command is cancelled (Ctrl-C).
 
     Text mode prints the server's banner (and, for the demo, its client credentials);
     JSON mode prints one object with ``extra`` and a ``server`` entry instead.
+    ``allow_credentials`` lets ``include_credentials=true`` return account secrets.
     """
     from workbench.server.runner import LocalServer
     from workbench.server.runner import serve as run_server
@@ -87,8 +99,15 @@ async def serve_until_stopped(
     credentials = demo_credentials(ctx, project_id) if ctx.demo is not None else {}
     try:
         if as_json:
-            async with LocalServer(ctx.connections, ctx.engine, port=port) as server:
-                info = {"base_url": server.base_url, "project_id": project_id, **credentials}
+            async with LocalServer(
+                ctx.connections, ctx.engine, port=port, allow_credentials=allow_credentials
+            ) as server:
+                info = {
+                    "base_url": server.base_url,
+                    "project_id": project_id,
+                    "allow_credentials": allow_credentials,
+                    **credentials,
+                }
                 print_json({**(extra or {}), "server": info})
                 await asyncio.Event().wait()
         else:
@@ -98,7 +117,13 @@ async def serve_until_stopped(
                 print_text("Demo client credentials (valid while this demo runs):")
                 print_text(format_fields(credentials))
                 print_text("")
-            await run_server(ctx.connections, ctx.engine, port=port, project_id=project_id)
+            await run_server(
+                ctx.connections,
+                ctx.engine,
+                port=port,
+                project_id=project_id,
+                allow_credentials=allow_credentials,
+            )
     except BrokenPipeError:
         raise  # stdout's reader went away (not a listening problem): main() handles it
     except OSError as exc:  # binding the port: taken, or not allowed

@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 # ``on_received(bytes_so_far, expected_total_or_None)``: how much of the body has arrived.
 ReceivedCallback = Callable[[int, int | None], None]
+# Refusals made after the budget step but before any byte goes out: given back.
+_REFUSED_BEFORE_SENDING = frozenset({"private_address"})
 
 
 class AppLookup(Protocol):
@@ -86,7 +88,8 @@ class ProxyEngine:
             catalog: anything with ``get(slug) -> App | None`` (a ``Catalog``).
             accounts: finds accounts by id.
             credentials: gives an account's secrets.
-            budget: the per-project rate budget (1,000 per 300 s by default).
+            budget: the per-project rate budget: 1,000 per 300 s counted in this process
+                by default; ``workspace.budget`` shares it with every process on a workspace.
             events: the bus exchange events go to (a new one by default).
             allow_private_networks: accept private addresses and http:// for every account
                 (the demo sandbox, tests); otherwise only accounts that opt in get them.
@@ -208,7 +211,6 @@ class ProxyEngine:
         except RuleError as error:
             raise ProxyError.from_rule(error) from None
         deadline = self._deadline_for(request)
-        progress.budget = self.budget.take(request.project_id)
         try:
             injected = inject(
                 app,
@@ -223,9 +225,17 @@ class ProxyEngine:
             raise ProxyError(503, "credentials_unavailable", str(error)) from None
         scrubber = progress.scrubber = Scrubber(injected.secrets)
         progress.url = scrubber.mask(injected.url)
-        return await self._exchange(
-            progress, method, injected.url, injected.headers, deadline, on_received
-        )
+        # The budget comes after every check, so a refused request spends nothing, and
+        # before the network, so a request over the budget never reaches the upstream.
+        ticket = progress.budget = self.budget.take(request.project_id)
+        try:
+            return await self._exchange(
+                progress, method, injected.url, injected.headers, deadline, on_received
+            )
+        except ProxyError as error:
+            if error.code in _REFUSED_BEFORE_SENDING:
+                progress.budget = self.budget.refund(request.project_id, ticket)
+            raise
 
     def _account_and_app(self, request: ProxyRequest) -> tuple[Account, App]:
         account = self._accounts.find_account(request.account_id)

@@ -170,5 +170,8 @@ async def open_demo() -> AsyncIterator[Demo]:
         catalog = Catalog.load_builtin().with_apps(sandbox_apps(sandbox.authority))
         connections = Connections(workspace, vault, catalog)
         seed_demo(connections)
-        engine = await stack.enter_async_context(ProxyEngine(catalog, connections, connections))
+        # The budget counts in the demo workspace's own file, as it does for any workspace.
+        engine = await stack.enter_async_context(
+            ProxyEngine(catalog, connections, connections, budget=workspace.budget)
+        )
         yield Demo(sandbox, base_url, workspace, vault, catalog, connections, engine)

@@ -22,7 +22,7 @@ from workbench.server.shapes import account_json
 
 CREDENTIALS_REFUSED = (
     "include_credentials is disabled on this server: account secrets stay in the vault. "
-    "Start the server with credentials allowed to return them"
+    "Start the server with 'workbench serve --allow-credentials' to return them"
 )
 
 

@@ -145,7 +145,8 @@ def build_app(
         max_body_bytes: request bodies above this get 413 (default 10 MiB).
         allow_credentials: let ``include_credentials=true`` return account secrets
             (off by default: such requests get 403).
-        tokens: the token store (a fresh one by default); ``app.state.tokens`` holds it.
+        tokens: the token store; by default one recording tokens in the workspace, so
+            that every server process on it shares them. ``app.state.tokens`` holds it.
 
     Raises:
         ValueError: when neither or both of ``port_getter`` and ``allowed_hosts`` are given.
@@ -163,7 +164,7 @@ def build_app(
         def hosts() -> Collection[str]:
             return fixed
 
-    store = tokens if tokens is not None else TokenStore()
+    store = tokens if tokens is not None else TokenStore(connections.workspace.tokens)
     ctx = ServerContext(connections, engine, store, allow_credentials=allow_credentials)
     guarded = HostGuard(BodyLimit(RawRouter(routes(ctx), store), max_bytes=max_body_bytes), hosts)
     return ConnectApi(guarded, tokens=store, context=ctx)

@@ -1,9 +1,10 @@
-"""Access tokens: the client-credentials grant, the in-memory token store, bearer checks."""
+"""Access tokens: the client-credentials grant, the token store and its records, bearer checks."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,50 +45,101 @@ class IssuedToken:
         }
 
 
-@dataclass(frozen=True)
-class _Grant:
-    project_id: str
-    expires_at: float
+class TokenRecords(Protocol):
+    """Where issued tokens are recorded, by digest (``Workspace.tokens`` is one)."""
+
+    def add(self, digest: bytes, project_id: str, expires_at: float, *, now: float) -> None:
+        """Record a token until ``expires_at``."""
+        ...
+
+    def project_for(self, digest: bytes, *, now: float) -> str | None:
+        """The project of a recorded token that has not expired, or None."""
+        ...
+
+    def discard(self, digest: bytes) -> None:
+        """Forget one token."""
+        ...
+
+    def revoke_project(self, project_id: str) -> int:
+        """Forget every token of a project; return how many there were."""
+        ...
+
+
+class MemoryTokens:
+    """Token records of one process only: for a server with no workspace behind it."""
+
+    def __init__(self) -> None:
+        self._grants: dict[bytes, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, digest: bytes, project_id: str, expires_at: float, *, now: float) -> None:
+        """Record a token until ``expires_at`` (and forget the expired ones)."""
+        with self._lock:
+            self._grants = {k: g for k, g in self._grants.items() if g[1] > now}
+            self._grants[digest] = (project_id, expires_at)
+
+    def project_for(self, digest: bytes, *, now: float) -> str | None:
+        """The project of a recorded token that has not expired, or None."""
+        grant = self._grants.get(digest)
+        return grant[0] if grant is not None and grant[1] > now else None
+
+    def discard(self, digest: bytes) -> None:
+        """Forget one token."""
+        with self._lock:
+            self._grants.pop(digest, None)
+
+    def revoke_project(self, project_id: str) -> int:
+        """Forget every token of a project; return how many there were."""
+        with self._lock:
+            before = len(self._grants)
+            self._grants = {k: g for k, g in self._grants.items() if g[0] != project_id}
+            return before - len(self._grants)
 
 
 class TokenStore:
-    """Random bearer tokens held in memory, each mapped to one project, expiring.
+    """Random bearer tokens, each mapped to one project, expiring; recorded by digest.
 
-    Only a SHA-256 digest of each token is kept, so a memory dump or a ``repr`` of the
-    store shows no usable token.
+    Only a SHA-256 digest of each token is recorded, so a memory dump, a ``repr`` of the
+    store or the workspace file shows no usable token. Over a workspace's records
+    (what ``build_app`` uses), every server process on the workspace accepts the
+    tokens any of them issued, and a revocation reaches all of them at once.
 
     Args:
+        records: where tokens are recorded (this process's memory by default).
         lifetime: seconds a token stays valid.
-        clock: monotonic seconds; injectable for tests.
+        clock: wall-clock seconds (shared records need the clock all processes share);
+            injectable for tests.
     """
 
     def __init__(
-        self, *, lifetime: float = TOKEN_LIFETIME, clock: Callable[[], float] = time.monotonic
+        self,
+        records: TokenRecords | None = None,
+        *,
+        lifetime: float = TOKEN_LIFETIME,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self.records: TokenRecords = records if records is not None else MemoryTokens()
         self._lifetime = lifetime
         self._clock = clock
-        self._grants: dict[bytes, _Grant] = {}
 
     def issue(self, project_id: str) -> IssuedToken:
-        """Create a token for ``project_id`` (and forget expired ones)."""
+        """Create and record a token for ``project_id``."""
         now = self._clock()
-        self._grants = {k: g for k, g in self._grants.items() if g.expires_at > now}
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        self._grants[_digest(token)] = _Grant(project_id, now + self._lifetime)
+        self.records.add(_digest(token), project_id, now + self._lifetime, now=now)
         return IssuedToken(token, int(self._lifetime), project_id)
 
     def project_for(self, token: str) -> str | None:
-        """The project a live token belongs to, or None (unknown or expired)."""
-        grant = self._grants.get(_digest(token))
-        if grant is None or grant.expires_at <= self._clock():
-            return None
-        return grant.project_id
+        """The project a live token belongs to, or None (unknown, revoked or expired)."""
+        return self.records.project_for(_digest(token), now=self._clock())
+
+    def discard(self, token: str) -> None:
+        """Forget one token (it gets 401 from then on)."""
+        self.records.discard(_digest(token))
 
     def revoke_project(self, project_id: str) -> int:
         """Invalidate every token of a project (after its client secret is rotated)."""
-        before = len(self._grants)
-        self._grants = {k: g for k, g in self._grants.items() if g.project_id != project_id}
-        return before - len(self._grants)
+        return self.records.revoke_project(project_id)
 
 
 def _digest(token: str) -> bytes:
@@ -169,4 +221,11 @@ def grant_token(
     project = checker.check_client_credentials(client_id, client_secret)
     if project is None:
         raise ApiError(401, "Invalid client credentials")
-    return tokens.issue(project.id)
+    issued = tokens.issue(project.id)
+    # A rotation (in any process) replaces the secret, then revokes the recorded tokens.
+    # Checking again once this token is recorded closes the gap between the two: a token
+    # granted on a secret replaced meanwhile is either revoked or discarded here.
+    if checker.check_client_credentials(client_id, client_secret) is None:
+        tokens.discard(issued.access_token)
+        raise ApiError(401, "Invalid client credentials")
+    return issued

@@ -103,9 +103,10 @@ class LocalServer(LoopbackServer):
 def banner(base_url: str, project_id: str, *, allow_credentials: bool = False) -> str:
     """What ``serve`` prints first: where the server is and how to call it."""
     secrets_line = (
-        "include_credentials=true RETURNS account secrets (allowed at start-up)."
+        "include_credentials=true RETURNS account secrets (started with --allow-credentials)."
         if allow_credentials
-        else "Account secrets are never returned (include_credentials=true gets 403)."
+        else "Account secrets are never returned: include_credentials=true gets 403 "
+        "(start with --allow-credentials to allow it)."
     )
     return f"""\
 Connect-compatible REST server listening on {base_url} (loopback only)

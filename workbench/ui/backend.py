@@ -239,7 +239,10 @@ class Session:
         if not vault.persistent:
             warnings.append(vault.reason)
         connections = Connections(workspace, vault, catalog)
-        engine = await stack.enter_async_context(ProxyEngine(catalog, connections, connections))
+        # The workspace's budget, shared with every CLI and server on this workspace.
+        engine = await stack.enter_async_context(
+            ProxyEngine(catalog, connections, connections, budget=workspace.budget)
+        )
         return cls(
             catalog=catalog,
             workspace=workspace,

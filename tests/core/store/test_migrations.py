@@ -67,6 +67,8 @@ def test_an_old_file_is_migrated_to_the_latest_schema_with_its_data(
         assert ws.set_account_health("apn_old", False, "HTTP 401").health_detail == "HTTP 401"
         ws.save_app({"name_slug": "mine", "name": "Mine"})
         assert ws.list_app_dicts() == [{"name_slug": "mine", "name": "Mine"}]
+        ws.tokens.add(b"d" * 32, "proj_old", 2e9, now=1e9)  # v4: the servers' tokens
+        assert ws.tokens.project_for(b"d" * 32, now=1e9) == "proj_old"
     conn = sqlite3.connect(path)
     assert schema_version(conn) == LATEST_VERSION
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID

@@ -314,6 +314,10 @@ class Connections:
     def rotate_client_secret(self, project_id: str) -> str:
         """Replace the project's client secret; the old one stops working at once.
 
+        The REST server's tokens of the project are revoked too, in the workspace, so
+        every server process answers them 401 from their next request. The secret is
+        replaced first: a token granted on the old one in between is revoked with them.
+
         Raises:
             RuleError: the project does not exist.
             VaultError: the new secret was not saved; the old one stays valid.
@@ -322,6 +326,7 @@ class Connections:
         secret = f"pd_secret_{random_base62(32)}"
         with self._lock:
             self.vault.set(client_secret_key(project.id), secret)
+            self.workspace.tokens.revoke_project(project.id)
         return secret
 
     def check_client_credentials(self, client_id: str, client_secret: str) -> Project | None:

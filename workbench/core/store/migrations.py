@@ -83,7 +83,24 @@ def _v3_health_detail(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE accounts ADD COLUMN health_detail TEXT NOT NULL DEFAULT ''")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_imported_apps, _v3_health_detail)
+def _v4_server_tokens(conn: sqlite3.Connection) -> None:
+    """Access tokens the REST servers issued, by SHA-256 digest: shared, so revocable."""
+    conn.execute(
+        """CREATE TABLE server_tokens (
+            digest BLOB PRIMARY KEY,
+            project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            expires_at REAL NOT NULL
+        ) WITHOUT ROWID"""
+    )
+    conn.execute("CREATE INDEX server_tokens_by_project ON server_tokens(project_id)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_initial,
+    _v2_imported_apps,
+    _v3_health_detail,
+    _v4_server_tokens,
+)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -2,12 +2,17 @@
 
 Nothing secret is ever written here; account secrets and project client secrets live in
 the vault (:mod:`workbench.core.store.vault`), keyed by the ids stored in this file.
+State that belongs to a project rather than to a process is here too, so every process
+on the file shares it: the REST server's issued tokens (by digest) and, in a file
+beside it, the projects' rate budget.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,10 +22,14 @@ from types import TracebackType
 from typing import Any
 
 from workbench.core.accounts import ENVIRONMENTS, Account
+from workbench.core.ratelimit import RateBudget
 from workbench.core.store.database import Database
 from workbench.core.store.ids import is_id, new_id, random_base62
 from workbench.core.store.migrations import WorkspaceError
 from workbench.core.store.paths import default_workspace_path
+from workbench.core.store.tokens import IssuedTokens
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ExternalUser", "Project", "Workspace", "WorkspaceError", "default_workspace_path"]
 
@@ -49,6 +58,16 @@ def _utc_now() -> datetime:
 def _iso(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and a ``Z``, the form Pipedream's API uses."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _open_budget(workspace_path: Path) -> RateBudget:
+    try:
+        from workbench.core.store.budgetfile import budget_settings, open_shared_budget
+    except ImportError:  # no fcntl (Windows): say so rather than share nothing silently
+        log.warning("the rate budget is counted per process on this platform, not shared")
+        return RateBudget()
+    limit, window = budget_settings()
+    return open_shared_budget(workspace_path, limit=limit, window=window)
 
 
 def _check_external_id(external_id: str) -> None:
@@ -118,6 +137,9 @@ class Workspace:
         # The engine looks its account up on every send: rows are kept until anyone commits.
         # One tuple, replaced whole, so a thread never files a row under a newer version.
         self._account_cache: tuple[tuple[int, int], dict[str, Account | None]] = ((-1, -1), {})
+        self.tokens = IssuedTokens(db)
+        self._budget: RateBudget | None = None
+        self._budget_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -141,8 +163,26 @@ class Workspace:
         """The workspace file."""
         return self._db.path
 
+    @property
+    def budget(self) -> RateBudget:
+        """The projects' rate budget, shared by every process that opens this workspace.
+
+        It counts in a file beside the workspace (:mod:`workbench.core.store.budgetfile`),
+        opened on first use. An engine over this workspace takes ``budget=workspace.budget``.
+
+        Raises:
+            WorkspaceError: the budget file cannot be opened or belongs to another budget.
+        """
+        with self._budget_lock:
+            if self._budget is None:
+                self._budget = _open_budget(self.path)
+            return self._budget
+
     def close(self) -> None:
-        """Close the file; later calls fail."""
+        """Close the file (and the budget file); later calls fail."""
+        with self._budget_lock:
+            if self._budget is not None:
+                self._budget.close()
         self._db.close()
 
     def __enter__(self) -> Workspace:
