@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import sys
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -31,9 +32,15 @@ def run(main: Coroutine[Any, Any, T]) -> T:
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
-    """A new event loop of the kind :func:`run` uses, for a thread that runs its own."""
+    """A new event loop of the kind :func:`run` uses, for a thread that runs its own.
+
+    Built directly, never through the event loop policy: in the window, qasync's policy
+    would hand a worker thread a Qt event loop, which only the UI thread may run.
+    """
     if loop_name() == "asyncio":
-        return asyncio.new_event_loop()
+        if sys.platform == "win32":
+            return asyncio.ProactorEventLoop()
+        return asyncio.SelectorEventLoop()
     import uvloop
 
     return uvloop.new_event_loop()
