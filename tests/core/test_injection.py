@@ -7,6 +7,8 @@ import re
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from workbench.core import rules
 from workbench.core.catalog import App, Catalog, ConnectSpec, FieldSpec, Injection
@@ -406,3 +408,20 @@ def test_preview_keeps_static_headers_and_needs_custom_fields() -> None:
     with pytest.raises(RuleError) as caught:
         preview_injection(app, f"{BASE}/x", custom_fields={})
     assert caught.value.code == "missing_custom_field"
+
+
+@given(
+    name=st.text(min_size=1, max_size=12),
+    value=st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=40),
+)
+def test_query_credentials_are_encoded_exactly_as_httpx_encodes_them(name: str, value: str) -> None:
+    """The injection once used httpx here; the standard library must match it byte for byte."""
+    import httpx
+
+    app = app_with(Injection("query", name=name, template="{{credentials.k}}"))
+    try:
+        injected = inject(app, f"{BASE}/x?a=1", [], custom_fields={}, credentials={"k": value})
+    except RuleError:  # a name the caller's own query already holds: refused, not encoded
+        return
+    assert injected.url == f"{BASE}/x?a=1&{httpx.QueryParams({name: value})}"
+    assert str(httpx.QueryParams({"v": value}))[2:] in injected.secrets

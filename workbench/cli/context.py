@@ -30,8 +30,8 @@ from workbench.core.store.workspace import (
 )
 
 if TYPE_CHECKING:
-    # Imported when first used: they pull in httpx, which commands that only read the
-    # workspace (apps, projects list) do not need, and the CLI should start quickly.
+    # Imported when first used: they pull in keyring and cryptography, which commands that
+    # only read the workspace (apps, projects list) do not need; the CLI starts quickly.
     from workbench.core.engine import ProxyEngine
     from workbench.core.store.connections import Connections
     from workbench.sandbox.demo import Demo

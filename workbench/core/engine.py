@@ -96,7 +96,8 @@ class ProxyEngine:
             resolver: async ``(host, port) -> [ip, ...]``; ``getaddrinfo`` by default.
             deadline: seconds for connect + send + response; a request may ask for less.
             max_response_bytes: larger (decoded) bodies are refused with 502.
-            ssl_context: TLS settings; httpx's verified default when None.
+            ssl_context: TLS settings; verified defaults (certifi's CA bundle, or the one in
+                ``SSL_CERT_FILE``/``SSL_CERT_DIR``) when None.
         """
         if deadline <= 0:
             raise ValueError(f"deadline must be positive, not {deadline}")

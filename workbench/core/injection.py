@@ -14,9 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import quote, quote_plus, unquote_plus
-
-import httpx
+from urllib.parse import quote, quote_plus, unquote_plus, urlencode
 
 from workbench.core.catalog.model import App
 from workbench.core.errors import RuleError
@@ -200,9 +198,9 @@ def inject(
             # Appended, so the caller's query is kept byte for byte (URL.copy_set_param
             # re-encodes it: `%20` -> `+`, `flag` -> `flag=`). A same-named caller param
             # was refused above, so the credential appears exactly once.
-            encoded = str(httpx.QueryParams({name: render(spec.template)}))
+            encoded = urlencode([(name, render(spec.template))])
             query = f"{query}&{encoded}" if query else encoded
-            secrets.extend(_query_encoded(value) for value in used)
+            secrets.extend(quote_plus(value) for value in used)  # as urlencode wrote it
         elif spec.kind == "path_prefix":
             prefix = render(spec.template, _quote_path).rstrip("/")
             if not prefix.startswith("/"):
@@ -250,10 +248,6 @@ def _param_names(query: str | None) -> set[str]:
     if not query:
         return set()
     return {unquote_plus(pair.partition("=")[0]).lower() for pair in query.split("&")}
-
-
-def _query_encoded(value: str) -> str:
-    return str(httpx.QueryParams({"v": value}))[2:]
 
 
 def _quote_path(value: str) -> str:

@@ -25,8 +25,9 @@ from workbench.core.exchange import BudgetSnapshot, ProxyRequest, ProxyResult
 
 if TYPE_CHECKING:
     # The engine and the vault are imported where a session opens, in the worker thread:
-    # they pull in httpx and keyring (a large share of start-up), which the window's first
-    # paint does not need and which would otherwise be imported on the UI thread before it.
+    # they pull in keyring, cryptography and the catalog's parsers (a large share of
+    # start-up), which the window's first paint does not need and which would otherwise be
+    # imported on the UI thread before it.
     from workbench.core.catalog import Catalog
     from workbench.core.engine import ProxyEngine, ReceivedCallback
     from workbench.core.store.connections import Connections

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import os
 import ssl
 from collections.abc import Callable, Sequence
 
-import httpx
+import certifi
 
 from workbench import __version__
 from workbench.core.errors import ProxyError
@@ -19,11 +20,17 @@ from workbench.core.injection import Scrubber
 
 @functools.cache
 def default_ssl_context() -> ssl.SSLContext:
-    """httpx's verified TLS defaults (certifi), built once per process.
+    """Verified TLS defaults, built once per process, as httpx builds them.
 
-    Loading the CA bundle takes about 0.2 s; an SSLContext is safe to share.
+    The CA bundle named by ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` when set (a machine or a
+    company proxy may need its own), else certifi's. Loading it takes about 0.2 s; an
+    SSLContext is safe to share.
     """
-    return httpx.create_ssl_context()
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 # Sent unless the caller sends its own; a body is only ever decoded for these codings.

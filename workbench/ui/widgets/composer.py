@@ -309,9 +309,9 @@ class Composer(QWidget):
     def _resolved_text(self, diagnosis: Diagnosis) -> str:
         if diagnosis.resolved_url is None or self._app is None:
             return "Sends to: (the URL does not resolve yet)"
-        # Imported on first use, not with the window: injection pulls in httpx, which the
-        # first paint does not need (the worker thread has imported it by the time a URL
-        # can resolve, since that needs an open session's catalog).
+        # Imported on first use, not with the window: injection pulls in the catalog's
+        # parsers, which the first paint does not need (the worker thread has imported them
+        # by the time a URL can resolve, since that needs an open session's catalog).
         from workbench.core.injection import preview_injection
 
         custom_fields = self._account.custom_fields if self._account else {}
