@@ -24,10 +24,10 @@ import secrets
 from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringError, PasswordDeleteError, PasswordSetError
 
@@ -64,6 +64,11 @@ class VaultEntryDamaged(VaultError):
 
 
 def _derive_key(passphrase: str, salt: bytes, n: int) -> Fernet:
+    # cryptography (about 8 MB resident) is imported only when a secrets file is opened:
+    # the keychain and the demo's memory vault never need it.
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
     raw = Scrypt(salt=salt, length=32, n=n, r=8, p=1).derive(passphrase.encode("utf-8"))
     return Fernet(base64.urlsafe_b64encode(raw))
 
@@ -218,6 +223,8 @@ class EncryptedFileKeyring(KeyringBackend):
         return salt, n
 
     def _check(self, document: dict[str, Any]) -> None:
+        from cryptography.fernet import InvalidToken  # loaded already: see _derive_key
+
         try:
             plain = self._fernet.decrypt(str(document.get("check", "")).encode())
         except InvalidToken as exc:
@@ -232,6 +239,8 @@ class EncryptedFileKeyring(KeyringBackend):
         return entries
 
     def _open(self, token: str, service: str, username: str) -> str:
+        from cryptography.fernet import InvalidToken  # loaded already: see _derive_key
+
         try:
             payload = json.loads(self._fernet.decrypt(str(token).encode()))
         except (InvalidToken, ValueError) as exc:
