@@ -18,7 +18,6 @@ from qasync import asyncSlot
 from workbench.core.accounts import Account
 from workbench.core.errors import ProxyError
 from workbench.core.exchange import ProxyRequest, ProxyResult
-from workbench.core.store.workspace import ExternalUser, Project
 from workbench.ui.backend import Session, SessionTarget
 from workbench.ui.bridge import Bridge
 from workbench.ui.errors import ErrorBar, reported
@@ -30,8 +29,9 @@ from workbench.ui.widgets.composer import Composed, Composer
 from workbench.ui.widgets.pickers import PickerBar
 from workbench.ui.widgets.response import ResponsePanel
 
-if TYPE_CHECKING:  # types only: the catalog's parsers are imported by the session
+if TYPE_CHECKING:  # types only: the session imports these (and SQLite) in its thread
     from workbench.core.catalog import App
+    from workbench.core.store.workspace import ExternalUser, Project
 
 
 @dataclass

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPaintEvent, QPalette, QTransform
-from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 DISPLAY_MAX = 2048  # pixels a side of the picture kept for display
@@ -46,6 +45,8 @@ def decode_image(data: bytes, kind: str) -> DecodedImage | str:
         The decoded image, or one sentence saying why it could not be decoded.
     """
     if kind == "svg":
+        from PySide6.QtSvg import QSvgRenderer  # an SVG body only: not worth loading at start
+
         renderer = QSvgRenderer(QByteArray(data))
         if not renderer.isValid():
             return "This SVG could not be read."
