@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from workbench import eventloop
-from workbench.core.accounts import Account
+from workbench.core.accounts import ENVIRONMENTS, Account, InMemoryAccounts
 from workbench.core.errors import RuleError
 from workbench.core.exchange import BudgetSnapshot, ProxyRequest, ProxyResult
 
@@ -331,7 +331,6 @@ class Session:
             RuleError: a bad custom field or secret, or an app without verification.
         """
         # In the worker thread, on purpose: see the TYPE_CHECKING note at the top.
-        from workbench.core.accounts import InMemoryAccounts
         from workbench.core.engine import ProxyEngine
         from workbench.core.store.account_input import check_custom_fields, check_secrets
         from workbench.core.store.ids import new_id
@@ -343,13 +342,19 @@ class Session:
             app, custom_fields, allow_private_network=allow_private_network
         )
         values = check_secrets(app, secrets)
+        if environment not in ENVIRONMENTS:
+            raise RuleError(
+                "bad_environment",
+                f"Environment must be development or production, got {environment!r}",
+                field="environment",
+            )
         scratch = InMemoryAccounts()
         account = Account(
             new_id("apn"),
             project_id,
             app_slug,
             external_user_id,
-            environment,  # type: ignore[arg-type]  # checked by the caller's picker
+            environment,
             custom_fields=fields,
             allow_private_network=allow_private_network,
         )
