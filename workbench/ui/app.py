@@ -26,13 +26,16 @@ from PySide6.QtWidgets import QApplication
 
 from workbench import __version__
 from workbench.core.store.workspace import default_workspace_path
-from workbench.ui import theme
+from workbench.ui import icons, theme
 from workbench.ui.backend import SecretsMode, SessionTarget, Worker
 from workbench.ui.bridge import Bridge
 from workbench.ui.settings import Settings, default_settings_path
 
 log = logging.getLogger(__name__)
 APP_NAME = "Connect Proxy Workbench"
+# The desktop entry's (and AppStream component's) id, so Wayland and the dock match the
+# window to its launcher and icon: packaging/<APP_ID>.desktop, <APP_ID>.metainfo.xml.
+APP_ID = "io.github.connectproxy.Workbench"
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ def application() -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName("workbench")
+    app.setDesktopFileName(APP_ID)
     return app
 
 
@@ -136,6 +139,7 @@ def run(options: WindowOptions) -> int:
 
     app = application()
     app.setQuitOnLastWindowClosed(False)  # main() ends on our signal (qasync's advice)
+    app.setWindowIcon(icons.app_icon())
     settings = Settings(options.settings or default_settings_path())
     theme.apply_theme(app, settings.get("appearance/theme"))
     theme.apply_zoom(app, settings.get("appearance/zoom"))
