@@ -38,6 +38,9 @@ Pipedream Connect-compatible proxy. With no command, opens the window:
 
 Try it offline:
   workbench send --demo --user alice@example.com --account apn_demoAliceCrm GET /echo/hello
+
+Check an installation (offscreen, one line, exit 0):
+  workbench --self-check
 """
 
 

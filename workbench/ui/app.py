@@ -2,7 +2,8 @@
 
 ``workbench`` with no command comes here. With no display (and no Qt platform chosen),
 it does not leave an invisible window running: it says so in one line, renders the
-screenshot tour into a folder, names the folder, and exits 0.
+screenshot tour into a folder, names the folder, and exits 0. ``--self-check`` runs
+:mod:`workbench.ui.selfcheck` instead (offscreen when there is no display).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class WindowOptions:
         screenshot_dir: render the screenshot tour here and exit.
         settings: the settings file (default: the user configuration directory).
         quit_after: close the window after this many milliseconds (smoke tests).
+        self_check: check the installation (see :mod:`workbench.ui.selfcheck`) and exit.
     """
 
     demo: bool = False
@@ -57,6 +59,7 @@ class WindowOptions:
     screenshot_dir: Path | None = None
     settings: Path | None = None
     quit_after: int | None = None
+    self_check: bool = False
 
 
 def has_display() -> bool:
@@ -125,6 +128,13 @@ def resident_kib() -> int:
 
 def run(options: WindowOptions) -> int:
     """Run the window until it is closed; the process exit status."""
+    if options.self_check:
+        if not has_display():
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from workbench.ui import selfcheck
+
+        application()
+        return selfcheck.run()
     if not has_display():
         folder = (options.screenshot_dir or default_tour_dir()).expanduser()
         sys.stderr.write(
