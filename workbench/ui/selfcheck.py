@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QMessageLogContext,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -92,6 +98,7 @@ async def self_check(bridge: Bridge, settings_path: Path) -> Report:
     report = Report()
     started = time.monotonic()
     window: Any = None
+    closed: list[bool] = []
     try:
         await _step(report, "catalog", _check_package_data)
         await _step(report, "vault", _check_vault)
@@ -101,6 +108,7 @@ async def self_check(bridge: Bridge, settings_path: Path) -> Report:
         def build_window() -> Any:
             nonlocal window
             window = MainWindow(bridge, settings, target)
+            window.closed.connect(lambda: closed.append(True))
             return window
 
         await _step(report, "window", _as_async(build_window), record=False)
@@ -108,10 +116,22 @@ async def self_check(bridge: Bridge, settings_path: Path) -> Report:
         await _step(report, "engine", lambda: _check_engine(bridge))
         await _step(report, "window", lambda: _check_window(window))
     finally:
-        if window is not None and window.isVisible():
-            window.close()
+        if window is not None:
+            _dispose(window, closed=bool(closed))
         report.seconds = time.monotonic() - started
     return report
+
+
+def _dispose(window: Any, *, closed: bool) -> None:
+    """Close the window (stopping its timers) and delete it now, on this (the UI) thread.
+
+    Left to Python's garbage collector, the last reference could go in the worker thread
+    (a finished future's callback), and Qt cannot stop a timer from another thread.
+    """
+    if not closed:
+        window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(window, QEvent.Type.DeferredDelete)
 
 
 async def _step(
