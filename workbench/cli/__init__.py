@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from keyring.errors import KeyringError
 
 from workbench import __version__, eventloop
-from workbench.cli import accounts, apps, demo, projects, send, serve, users, window
+from workbench.cli import accounts, apps, demo, projects, secrets, send, serve, users, window
 from workbench.cli.args import Parser
 from workbench.cli.exits import EXIT_CODES_HELP, CliError, Exit
 from workbench.cli.output import print_error
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", title="commands", parser_class=Parser
     )
-    for module in (projects, accounts, users, send, apps, serve, demo):
+    for module in (projects, accounts, users, send, apps, serve, demo, secrets):
         module.register(commands)
     return parser
 
