@@ -15,14 +15,14 @@ def test_forget_deletes_the_workspace_secrets_only_when_asked(tmp_path: Path) ->
     project = run_cli("projects", "create", "--name", "P", *common, "--json", env=env).json()
     run_cli("projects", "credentials", project["id"], *common, env=env)
     added = run_cli(
-        "accounts", "add", "--user", "u1", "--app", "stripe", "--secret", "api_key=sk_live_x",
+        "accounts", "add", "--user", "u1", "--app", "stripe", "--secret", "api_key=sk_test_forget_me",
         *common, "--json", env=env,
     ).json()  # fmt: skip
 
     unasked = run_cli("secrets", "forget", *common, env=env)
     assert unasked.code == 2
     assert "add --yes" in unasked.error_line()
-    assert file_vault(workspace).credentials(added["id"]) == {"api_key": "sk_live_x"}
+    assert file_vault(workspace).credentials(added["id"]) == {"api_key": "sk_test_forget_me"}
 
     done = run_cli("secrets", "forget", "--yes", *common, "--json", env=env)
     assert done.code == 0, done
@@ -31,7 +31,7 @@ def test_forget_deletes_the_workspace_secrets_only_when_asked(tmp_path: Path) ->
         [account_key(added["id"]), client_secret_key(project["id"])]
     )
     assert report["store"] == f"the secrets file {workspace.with_suffix('.secrets')}"
-    assert "sk_live_x" not in done.stdout + done.stderr
+    assert "sk_test_forget_me" not in done.stdout + done.stderr
     vault = file_vault(workspace)
     assert vault.credentials(added["id"]) == {}
     assert vault.get(client_secret_key(project["id"])) is None

@@ -14,9 +14,17 @@ from workbench.ui import icons
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_icon_has_every_size(qapp: QApplication) -> None:
+def test_the_icon_has_every_window_size(qapp: QApplication) -> None:
     icon = icons.app_icon()
-    assert icon.availableSizes() == [QSize(size, size) for size in icons.ICON_SIZES]
+    assert icon.availableSizes() == [QSize(size, size) for size in icons.WINDOW_ICON_SIZES]
+    assert icons.WINDOW_ICON_SIZES == (16, 32, 48, 64, 128, 256)
+
+
+def test_every_shipped_size_is_a_png_of_that_size(qapp: QApplication) -> None:
+    for size in icons.ICON_SIZES:
+        reader = QImageReader(str(ROOT / "resources" / "icons" / f"workbench-{size}.png"))
+        assert reader.format() == b"png"
+        assert reader.size() == QSize(size, size)
 
 
 def test_the_bundle_icons_hold_the_same_sizes(qapp: QApplication) -> None:

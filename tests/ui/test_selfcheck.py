@@ -52,7 +52,7 @@ def test_every_step_passes_and_is_named_on_one_line(
     assert line.startswith(f"workbench {__version__} self-check passed in ")
     assert "\n" not in line
     assert f"catalog ({len(Catalog.load_builtin())} apps)" in line
-    assert "icon (7 sizes)" in line
+    assert "icon (6 sizes)" in line
     assert "/echo/self-check: 200, bearer credential injected" in line
     assert "window (opened on the demo and closed, offscreen)" in line
     assert QApplication.instance().windowIcon().availableSizes()  # type: ignore[union-attr]
