@@ -14,10 +14,8 @@ def test_forget_deletes_the_workspace_secrets_only_when_asked(tmp_path: Path) ->
     common = ("--workspace", str(workspace), "--secrets", "file")
     project = run_cli("projects", "create", "--name", "P", *common, "--json", env=env).json()
     run_cli("projects", "credentials", project["id"], *common, env=env)
-    added = run_cli(
-        "accounts", "add", "--user", "u1", "--app", "stripe", "--secret", "api_key=sk_test_forget_me",
-        *common, "--json", env=env,
-    ).json()  # fmt: skip
+    account = ("--user", "u1", "--app", "stripe", "--secret", "api_key=sk_test_forget_me")
+    added = run_cli("accounts", "add", *account, *common, "--json", env=env).json()
 
     unasked = run_cli("secrets", "forget", *common, env=env)
     assert unasked.code == 2
