@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 # qasync picks its Qt binding from QT_API or what is already imported; make it PySide6.
 os.environ.setdefault("QT_API", "pyside6")
 
@@ -24,7 +26,6 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from workbench import __version__
-from workbench.core import paths
 from workbench.core.store.workspace import default_workspace_path
 from workbench.ui import icons, theme
 from workbench.ui.backend import SecretsMode, SessionTarget, Worker
@@ -72,7 +73,7 @@ def has_display() -> bool:
 
 def default_tour_dir() -> Path:
     """Where the screenshot tour goes when there is no display: the user cache directory."""
-    return paths.cache_dir() / "tour"
+    return Path(platformdirs.user_cache_dir("workbench", appauthor=False)) / "tour"
 
 
 def choose_target(options: WindowOptions) -> tuple[SessionTarget, bool]:

@@ -17,11 +17,11 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
+import platformdirs
 from keyring.errors import KeyringError
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
-from workbench.core import paths
 from workbench.core.catalog import CatalogError
 from workbench.core.errors import ProxyError, RuleError
 from workbench.core.store.migrations import WorkspaceError
@@ -33,7 +33,7 @@ F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 def crash_log_path() -> Path:
     """Where unexpected errors are written: ``crash.log`` in the user data directory."""
-    return paths.data_dir() / "crash.log"
+    return Path(platformdirs.user_data_dir("workbench", appauthor=False)) / "crash.log"
 
 
 def write_crash(error: BaseException, path: Path | None = None) -> Path:

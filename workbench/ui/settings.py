@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 from PySide6.QtCore import QByteArray, QObject, QSettings, Signal
 
-from workbench.core import paths
 from workbench.core.settings import OPTIONS, SCHEMA_VERSION, option, upgrade
 
 
 def default_settings_path() -> Path:
     """``workbench.ini`` in the user's configuration directory."""
-    return paths.config_dir() / "workbench.ini"
+    return Path(platformdirs.user_config_dir("workbench", appauthor=False)) / "workbench.ini"
 
 
 class Settings(QObject):

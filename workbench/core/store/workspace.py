@@ -16,7 +16,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from workbench.core import paths
+import platformdirs
+
 from workbench.core.accounts import ENVIRONMENTS, Account
 from workbench.core.store.database import Database
 from workbench.core.store.ids import is_id, new_id, random_base62
@@ -44,7 +45,7 @@ _ACCOUNT_SELECT = """
 
 def default_workspace_path() -> Path:
     """Where the user's own workspace lives: the platform's per-user data directory."""
-    return paths.data_dir() / "workspace.sqlite3"
+    return Path(platformdirs.user_data_dir("workbench")) / "workspace.sqlite3"
 
 
 def _utc_now() -> datetime:
