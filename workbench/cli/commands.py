@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from keyring.errors import KeyringError
 
 from workbench import __version__, eventloop
-from workbench.cli import accounts, apps, budget, demo, projects, send, serve, users
+from workbench.cli import accounts, apps, budget, demo, projects, secrets, send, serve, users
 from workbench.cli.args import Parser
 from workbench.cli.exits import EXIT_CODES_HELP, CliError, Exit
 from workbench.cli.logs import configure_logging
@@ -38,6 +38,9 @@ Pipedream Connect-compatible proxy. With no command, opens the window:
 
 Try it offline:
   workbench send --demo --user alice@example.com --account apn_demoAliceCrm GET /echo/hello
+
+Check an installation (offscreen, one line, exit 0):
+  workbench --self-check
 """
 
 
@@ -53,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", title="commands", parser_class=Parser
     )
-    for module in (projects, accounts, users, send, budget, apps, serve, demo):
+    for module in (projects, accounts, users, send, budget, apps, serve, demo, secrets):
         module.register(commands)
     return parser
 

@@ -10,7 +10,9 @@ from workbench.cli.args import SECRETS_MODES, Parser
 from workbench.cli.exits import Exit
 from workbench.cli.logs import configure_logging
 
-USAGE = "workbench [--demo | --workspace PATH] [--secrets MODE] [--screenshot-dir DIR]"
+USAGE = (
+    "workbench [--demo | --workspace PATH] [--secrets MODE] [--screenshot-dir DIR] [--self-check]"
+)
 
 
 def build_parser() -> Parser:
@@ -37,6 +39,13 @@ def build_parser() -> Parser:
     )
     parser.add_argument(
         "--settings", metavar="FILE", type=Path, help="the settings file to use (an INI file)"
+    )
+    parser.add_argument(
+        "--self-check",
+        action="store_true",
+        help="check this installation: load the catalog, open a memory vault, start the "
+        "sandbox, send one request, open and close the window (offscreen without a display); "
+        "print one line and exit 0, or name the failing step and exit 1",
     )
     parser.add_argument("--quit-after", metavar="MS", type=int, help=argparse.SUPPRESS)
     return parser
@@ -66,5 +75,6 @@ def run_window(arguments: Sequence[str]) -> int:
             screenshot_dir=args.screenshot_dir,
             settings=args.settings,
             quit_after=args.quit_after,
+            self_check=args.self_check,
         )
     )

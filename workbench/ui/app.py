@@ -2,7 +2,8 @@
 
 ``workbench`` with no command comes here. With no display (and no Qt platform chosen),
 it does not leave an invisible window running: it says so in one line, renders the
-screenshot tour into a folder, names the folder, and exits 0.
+screenshot tour into a folder, names the folder, and exits 0. ``--self-check`` runs
+:mod:`workbench.ui.selfcheck` instead (offscreen when there is no display).
 """
 
 from __future__ import annotations
@@ -25,13 +26,16 @@ from PySide6.QtWidgets import QApplication
 
 from workbench import __version__
 from workbench.core.store.paths import cache_dir, default_workspace_path
-from workbench.ui import theme
+from workbench.ui import icons, theme
 from workbench.ui.backend import SecretsMode, SessionTarget, Worker
 from workbench.ui.bridge import Bridge
 from workbench.ui.settings import Settings, default_settings_path
 
 log = logging.getLogger(__name__)
 APP_NAME = "Connect Proxy Workbench"
+# The desktop entry's (and AppStream component's) id, so Wayland and the dock match the
+# window to its launcher and icon: packaging/<APP_ID>.desktop, <APP_ID>.metainfo.xml.
+APP_ID = "io.github.connectproxy.Workbench"
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class WindowOptions:
         screenshot_dir: render the screenshot tour here and exit.
         settings: the settings file (default: the user configuration directory).
         quit_after: close the window after this many milliseconds (smoke tests).
+        self_check: check the installation (see :mod:`workbench.ui.selfcheck`) and exit.
     """
 
     demo: bool = False
@@ -53,6 +58,7 @@ class WindowOptions:
     screenshot_dir: Path | None = None
     settings: Path | None = None
     quit_after: int | None = None
+    self_check: bool = False
 
 
 def has_display() -> bool:
@@ -90,7 +96,7 @@ def application() -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName("workbench")
+    app.setDesktopFileName(APP_ID)
     return app
 
 
@@ -142,6 +148,13 @@ def resident_kib() -> int:
 
 def run(options: WindowOptions) -> int:
     """Run the window until it is closed; the process exit status."""
+    if options.self_check:
+        if not has_display():
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from workbench.ui import selfcheck
+
+        application()
+        return selfcheck.run()
     if not has_display():
         folder = (options.screenshot_dir or default_tour_dir()).expanduser()
         sys.stderr.write(
@@ -156,6 +169,7 @@ def run(options: WindowOptions) -> int:
 
     app = application()
     app.setQuitOnLastWindowClosed(False)  # main() ends on our signal (qasync's advice)
+    app.setWindowIcon(icons.app_icon())
     settings = Settings(options.settings or default_settings_path())
     theme.apply_theme(app, settings.get("appearance/theme"))
     theme.apply_zoom(app, settings.get("appearance/zoom"))

@@ -2,18 +2,25 @@
 
 The window draws with Qt's Fusion style and one of two palettes, so both themes look the
 same on every platform and in offscreen screenshots. Colours that carry meaning (status,
-findings, budget) come from :func:`colors`, picked per theme for contrast.
+findings, budget) come from :func:`colors`, picked per theme for contrast. Every colour of a
+theme is in its file, ``resources/themes/light.json`` or ``dark.json`` (package data).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from types import MappingProxyType
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from workbench.core.settings import ZOOM_STEPS
+from workbench.resources import resource
 
 _BASE_POINT_SIZE: dict[int, float] = {}  # the application font's size before any zoom
 
@@ -35,65 +42,105 @@ class Colors:
     banner_bg: QColor
 
 
-_LIGHT = Colors(
-    ok=QColor("#1a7f37"),
-    redirect=QColor("#8250df"),
-    client_error=QColor("#b35900"),
-    server_error=QColor("#cf222e"),
-    engine=QColor("#0550ae"),
-    warning=QColor("#9a6700"),
-    error=QColor("#cf222e"),
-    muted=QColor("#57606a"),
-    highlight_bg=QColor("#fff8c5"),
-    error_bg=QColor("#ffebe9"),
-    banner_bg=QColor("#ddf4ff"),
-)
-_DARK = Colors(
-    ok=QColor("#3fb950"),
-    redirect=QColor("#bc8cff"),
-    client_error=QColor("#f0883e"),
-    server_error=QColor("#ff7b72"),
-    engine=QColor("#79c0ff"),
-    warning=QColor("#d29922"),
-    error=QColor("#ff7b72"),
-    muted=QColor("#8b949e"),
-    highlight_bg=QColor("#3b2e00"),
-    error_bg=QColor("#3d1214"),
-    banner_bg=QColor("#0c2d6b"),
-)
+THEME_NAMES = ("light", "dark")
+# The body viewer's JSON colours and find highlights. The themes use VS Code's light and
+# dark defaults, which meet WCAG AA contrast on their backgrounds.
+SYNTAX_KINDS = ("key", "string", "number", "literal", "match", "current")
 
 
-def _palette(dark: bool) -> QPalette:
-    roles = QPalette.ColorRole
-    if dark:
-        window, base, alt, text = "#1f2328", "#161b22", "#21262d", "#e6edf3"
-        button, highlight, link, disabled = "#2d333b", "#1f6feb", "#58a6ff", "#6e7681"
-        placeholder, tooltip = "#7d8590", "#30363d"
-    else:
-        window, base, alt, text = "#f6f8fa", "#ffffff", "#f3f5f7", "#1f2328"
-        button, highlight, link, disabled = "#eef1f4", "#0969da", "#0969da", "#8c959f"
-        placeholder, tooltip = "#6e7781", "#ffffe1"
+class ThemeError(ValueError):
+    """A theme file is missing or does not hold what a theme needs (the message says what)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Theme:
+    """One theme as its file ``resources/themes/<name>.json`` describes it.
+
+    Attributes:
+        name: ``light`` or ``dark``.
+        palette: the Qt palette (active colours, and disabled text colours).
+        colors: the colours that carry a meaning.
+        syntax: the body viewer's colours by kind (see :data:`SYNTAX_KINDS`).
+    """
+
+    name: str
+    palette: QPalette
+    colors: Colors
+    syntax: Mapping[str, QColor]
+
+
+@functools.cache
+def load_theme(name: str) -> Theme:
+    """The theme ``name`` read from the package data (once; later calls share it).
+
+    Raises:
+        ThemeError: no such theme, or its file is damaged or incomplete.
+    """
+    if name not in THEME_NAMES:
+        raise ThemeError(f"unknown theme {name!r}; choose {' or '.join(THEME_NAMES)}")
+    try:
+        text = resource("themes", f"{name}.json").read_text("utf-8")
+    except (OSError, ValueError) as error:
+        raise ThemeError(f"cannot read the theme file themes/{name}.json: {error}") from None
+    return parse_theme(name, text)
+
+
+def parse_theme(name: str, text: str) -> Theme:
+    """The theme described by ``text``, the JSON of ``themes/<name>.json``.
+
+    Raises:
+        ThemeError: naming the file and the key that is wrong.
+    """
+    where = f"the theme file themes/{name}.json"
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise ThemeError(f"{where} is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ThemeError(f"{where} must hold a JSON object")
     palette = QPalette()
-    for role, color in (
-        (roles.Window, window),
-        (roles.WindowText, text),
-        (roles.Base, base),
-        (roles.AlternateBase, alt),
-        (roles.Text, text),
-        (roles.Button, button),
-        (roles.ButtonText, text),
-        (roles.BrightText, "#ffffff"),
-        (roles.Highlight, highlight),
-        (roles.HighlightedText, "#ffffff"),
-        (roles.Link, link),
-        (roles.PlaceholderText, placeholder),
-        (roles.ToolTipBase, tooltip),
-        (roles.ToolTipText, text),
+    for group, section in (
+        (QPalette.ColorGroup.All, "palette"),  # then the disabled group's own colours
+        (QPalette.ColorGroup.Disabled, "palette_disabled"),
     ):
-        palette.setColor(role, QColor(color))
-    for role in (roles.WindowText, roles.Text, roles.ButtonText):
-        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(disabled))
-    return palette
+        for role, color in _section(data, section, where).items():
+            found = getattr(QPalette.ColorRole, role, None)
+            if not isinstance(found, QPalette.ColorRole):
+                raise ThemeError(f"{where}: {section} names {role!r}, which is not a palette role")
+            palette.setColor(group, found, _color(color, f"{section}.{role}", where))
+    return Theme(
+        name,
+        palette,
+        Colors(**_colors(data, "colors", [f.name for f in fields(Colors)], where)),
+        MappingProxyType(_colors(data, "syntax", SYNTAX_KINDS, where)),
+    )
+
+
+def _section(data: dict[str, Any], section: str, where: str) -> dict[str, Any]:
+    value = data.get(section)
+    if not isinstance(value, dict):
+        raise ThemeError(f"{where} has no {section!r} object")
+    return value
+
+
+def _colors(
+    data: dict[str, Any], section: str, names: Sequence[str], where: str
+) -> dict[str, QColor]:
+    """Exactly ``names`` from ``data[section]``, each a valid colour."""
+    values = _section(data, section, where)
+    missing = [name for name in names if name not in values]
+    unknown = sorted(set(values) - set(names))
+    if missing or unknown:
+        problem = f"lacks {', '.join(missing)}" if missing else f"has unknown {', '.join(unknown)}"
+        raise ThemeError(f"{where}: {section} {problem}")
+    return {name: _color(values[name], f"{section}.{name}", where) for name in names}
+
+
+def _color(value: object, key: str, where: str) -> QColor:
+    color = QColor(value) if isinstance(value, str) else QColor()
+    if not color.isValid():
+        raise ThemeError(f'{where}: {key} is {value!r}, not a colour such as "#1f2328"')
+    return color
 
 
 def system_prefers_dark() -> bool:
@@ -110,7 +157,7 @@ def apply_theme(app: QApplication, theme: str) -> bool:
     """Style ``app`` with Fusion and the palette ``theme`` means; True when dark."""
     dark = resolve(theme)
     app.setStyle("Fusion")
-    app.setPalette(_palette(dark))
+    app.setPalette(load_theme("dark" if dark else "light").palette)
     app.setProperty("workbench_dark", dark)
     return dark
 
@@ -118,7 +165,8 @@ def apply_theme(app: QApplication, theme: str) -> bool:
 def colors(app: QApplication | None = None) -> Colors:
     """The meaningful colours of the theme in use."""
     instance = app or QApplication.instance()
-    return _DARK if instance is not None and instance.property("workbench_dark") else _LIGHT
+    dark = instance is not None and bool(instance.property("workbench_dark"))
+    return load_theme("dark" if dark else "light").colors
 
 
 def apply_zoom(app: QApplication, percent: int) -> None:

@@ -38,7 +38,13 @@ from workbench.core.store.reconcile import (
     needs_secrets,
     reconcile,
 )
-from workbench.core.store.vault import Vault, VaultEntryDamaged, VaultError, client_secret_key
+from workbench.core.store.vault import (
+    Vault,
+    VaultEntryDamaged,
+    VaultError,
+    account_key,
+    client_secret_key,
+)
 from workbench.core.store.workspace import Project, Workspace
 
 __all__ = ["Connections", "Sender", "check_custom_fields", "check_secrets"]
@@ -252,6 +258,37 @@ class Connections:
                 checkpoint("remove-user.committed")
                 self._delete_secrets_of_removed(removed)
         return removed
+
+    def forget_secrets(self) -> list[str]:
+        """Delete every secret of this workspace from the vault (before an uninstall).
+
+        Every account's secrets and every project's client secret, named from the
+        workspace's rows (a keychain cannot list them). The rows stay, so the accounts then
+        show their secrets as missing. Other workspaces' entries under the same keychain
+        service are left alone; secrets a crash left without an account are the
+        reconciler's (run when the workspace is opened).
+
+        Returns:
+            The vault keys that held a secret (names only, such as ``account:apn_...``).
+
+        Raises:
+            VaultError: an entry could not be deleted; those before it are gone, and
+                running it again finishes the rest.
+        """
+        with self._lock:
+            accounts = [account.id for account in self.workspace.list_accounts()]
+            deleted = [
+                account_key(account_id)
+                for account_id in accounts
+                if self.vault.delete_credentials(account_id)
+            ]
+            deleted += [
+                client_secret_key(project.id)
+                for project in self.workspace.list_projects()
+                if self.vault.delete(client_secret_key(project.id))
+            ]
+            self._journal.discard(accounts)
+        return deleted
 
     def find_account(self, account_id: str) -> Account | None:
         """The account with this id, or None (``AccountDirectory``)."""

@@ -6,24 +6,7 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QPalette
 
-# Syntax colours chosen per theme (VS Code's light and dark defaults, which meet WCAG AA
-# contrast on their backgrounds); the theme is told apart by the palette's Base lightness.
-_LIGHT = {
-    "key": "#0451a5",
-    "string": "#a31515",
-    "number": "#096c46",
-    "literal": "#0000ff",
-    "match": "#fde58a",
-    "current": "#f5a142",
-}
-_DARK = {
-    "key": "#9cdcfe",
-    "string": "#ce9178",
-    "number": "#b5cea8",
-    "literal": "#569cd6",
-    "match": "#5a4a12",
-    "current": "#8c4a00",
-}
+from workbench.ui.theme import load_theme
 
 
 @dataclass(frozen=True)
@@ -55,7 +38,9 @@ class ViewerColors:
         """The colours for ``palette`` (its Active group)."""
         base = palette.color(QPalette.ColorRole.Base)
         text = palette.color(QPalette.ColorRole.Text)
-        chosen = _DARK if base.lightnessF() < 0.5 else _LIGHT
+        # The theme is told apart by the palette's Base lightness: the viewer follows the
+        # palette it is given, which is the application's unless a test sets another.
+        chosen = load_theme("dark" if base.lightnessF() < 0.5 else "light").syntax
         syntax = {kind: QColor(chosen[kind]) for kind in ("key", "string", "number", "literal")}
         syntax["punct"] = text
         muted = QColor(text)
