@@ -79,9 +79,16 @@ class Controller(QObject):
     request_finished = Signal(object)
     accounts_changed = Signal()
 
-    def __init__(self, bridge: Bridge, settings: Settings, parts: Parts) -> None:
-        """Wire ``parts`` to ``bridge`` and ``settings``."""
-        super().__init__()
+    def __init__(
+        self, bridge: Bridge, settings: Settings, parts: Parts, parent: QObject | None = None
+    ) -> None:
+        """Wire ``parts`` to ``bridge`` and ``settings``.
+
+        Give it a parent (the window): a parentless QObject is deleted wherever Python's
+        garbage collector happens to run, which may be the worker thread, and Qt objects
+        (its timer) must be deleted in the thread that made them.
+        """
+        super().__init__(parent)
         self.bridge = bridge
         self.settings = settings
         self.parts = parts

@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
             bridge,
             settings,
             Parts(self.apps, self.pickers, self.composer, self.response, self.budget, self.errors),
+            self,
         )
         self._build_layout()
         self._build_status_bar()

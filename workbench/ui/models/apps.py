@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
 from workbench.ui import theme
 
@@ -45,9 +52,9 @@ class AppTableModel(QAbstractTableModel):
 
     filter_changed = Signal(int, int)
 
-    def __init__(self, catalog: Catalog | None = None) -> None:
+    def __init__(self, catalog: Catalog | None = None, parent: QObject | None = None) -> None:
         """Show every app of ``catalog`` (none until a catalog is set)."""
-        super().__init__()
+        super().__init__(parent)
         self._catalog = catalog
         self._query = ""
         self._proxy_only = False

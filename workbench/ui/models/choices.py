@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from workbench.core.accounts import Account
 from workbench.ui import theme
@@ -35,9 +35,9 @@ class Choice:
 class ChoiceModel(QAbstractTableModel):
     """A read-only table of :class:`Choice` rows; ``ID_ROLE`` gives a row's id."""
 
-    def __init__(self, headers: Sequence[str]) -> None:
+    def __init__(self, headers: Sequence[str], parent: QObject | None = None) -> None:
         """An empty list with these column titles."""
-        super().__init__()
+        super().__init__(parent)
         self._headers = tuple(headers)
         self._choices: list[Choice] = []
 

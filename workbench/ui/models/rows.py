@@ -10,7 +10,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
 from workbench.core.draft import Row
 from workbench.core.rules import Finding
@@ -31,9 +38,11 @@ class RowsModel(QAbstractTableModel):
 
     rows_edited = Signal()
 
-    def __init__(self, *, kind: str = "header", editable: bool = True) -> None:
+    def __init__(
+        self, *, kind: str = "header", editable: bool = True, parent: QObject | None = None
+    ) -> None:
         """An empty table; ``kind`` names a row in accessible text (``header``, ``parameter``)."""
-        super().__init__()
+        super().__init__(parent)
         self._rows: list[Row] = []
         self._findings: dict[int, list[Finding]] = {}
         self._editable = editable

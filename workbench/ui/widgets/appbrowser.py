@@ -57,7 +57,7 @@ class AppBrowser(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         """An empty browser; :meth:`set_catalog` fills it."""
         super().__init__(parent)
-        self.model = AppTableModel()
+        self.model = AppTableModel(parent=self)
         self._current: App | None = None
 
         self.view = QTableView(self)

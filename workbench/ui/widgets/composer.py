@@ -151,7 +151,7 @@ class Composer(QWidget):
         self.findings.setTextFormat(Qt.TextFormat.PlainText)
         self.findings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.params = RowsModel(kind="parameter")
+        self.params = RowsModel(kind="parameter", parent=self)
         self.params_table = RowTable(self.params, "paramsTable", "Query parameters", self)
         self.headers = HeadersEditor(self)
         self.body = RequestBodyEditor(self)

@@ -34,7 +34,7 @@ class HeadersEditor(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         """An empty headers editor showing the table."""
         super().__init__(parent)
-        self.model = RowsModel(kind="header")
+        self.model = RowsModel(kind="header", parent=self)
         self.table = RowTable(self.model, "headersTable", "Request headers", self)
         self.bulk = QPlainTextEdit(self)
         self.bulk.setObjectName("headersBulkEdit")

@@ -86,10 +86,10 @@ class PickerBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         """Empty pickers."""
         super().__init__(parent)
-        self.projects = ChoiceModel(["Project"])
-        self.environments = ChoiceModel(["Environment"])
-        self.users = ChoiceModel(["External user"])
-        self.accounts = ChoiceModel(["Account", "App", "Health"])
+        self.projects = ChoiceModel(["Project"], self)
+        self.environments = ChoiceModel(["Environment"], self)
+        self.users = ChoiceModel(["External user"], self)
+        self.accounts = ChoiceModel(["Account", "App", "Health"], self)
         self.environments.set_choices([Choice(env, (env,)) for env in ENVIRONMENTS])
 
         self.project = _combo("projectPicker", "Project", self.projects, self)

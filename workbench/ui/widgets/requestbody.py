@@ -58,7 +58,7 @@ class RequestBodyEditor(QWidget):
         self.syntax = QLabel(self)
         self.syntax.setObjectName("bodySyntax")
         self.syntax.setWordWrap(True)
-        self.form = RowsModel(kind="field")
+        self.form = RowsModel(kind="field", parent=self)
         self.form_table = RowTable(self.form, "bodyForm", "Form fields", self)
         self.file_button = QPushButton("Choose file…", self)
         self.file_button.setObjectName("bodyFileButton")

@@ -97,7 +97,7 @@ class ResponsePanel(QWidget):
         self.rate_limit.setWordWrap(True)
         self.rate_limit.hide()
         self.body = BodyView(self)
-        self.headers = RowsModel(kind="header", editable=False)
+        self.headers = RowsModel(kind="header", editable=False, parent=self)
         self.headers_view = _headers_table(
             self.headers, "responseHeaders", "Response headers", self
         )
