@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import qasync
+from PySide6.QtCore import QCoreApplication, QEvent
 
 from workbench.ui.backend import SessionTarget, Worker
 from workbench.ui.bridge import Bridge
@@ -59,6 +60,8 @@ def open_window(
         window.close()
         bridge.close()
         window.deleteLater()
+        # Deleted now, on this (the UI) thread, not by a later test's event loop.
+        QCoreApplication.sendPostedEvents(window, QEvent.Type.DeferredDelete)
 
 
 def pick(window: MainWindow, user: str, account: str = "") -> None:

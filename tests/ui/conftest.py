@@ -8,6 +8,7 @@ loop, so async tests drive it with ``qloop.run_until_complete(...)``.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -23,6 +24,10 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     yield loop
     loop.close()
     asyncio.set_event_loop(None)
+    # The loop's Qt timer objects (a pending wait_for's, say) are garbage now: free them
+    # here, on the UI thread. Left to the collector, they could be freed on whichever
+    # thread it next runs in, and Qt cannot stop a timer from another thread.
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

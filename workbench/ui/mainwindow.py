@@ -392,6 +392,7 @@ class MainWindow(QMainWindow):
     def on_open_workspace(self) -> None:
         """Choose a workspace file and open it."""
         dialog = QFileDialog(self, "Open a workspace", str(default_workspace_path().parent))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setNameFilter("Workspaces (*.sqlite3 *.db);;All files (*)")
         dialog.fileSelected.connect(lambda name: self._switch(SessionTarget(workspace=Path(name))))
         dialog.open()
@@ -514,7 +515,6 @@ class MainWindow(QMainWindow):
         dialog.account_saved.connect(
             lambda account: self.tasks.spawn(self.controller.account_added(account))
         )
-        dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
 

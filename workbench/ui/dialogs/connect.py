@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -80,6 +80,7 @@ class ConnectAccountDialog(QDialog):
         """A form for ``app``'s fields; ``verify`` and ``save`` do the work off the UI thread."""
         super().__init__(parent)
         self.setObjectName("connectAccountDialog")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(f"Connect a {app.name} account")
         self.setMinimumWidth(520)
         self.app = app

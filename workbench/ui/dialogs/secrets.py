@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -36,6 +37,7 @@ class SecretsChoiceDialog(QDialog):
         """Explain ``reason``; ``on_choice(mode, passphrase)`` runs when the person accepts."""
         super().__init__(parent)
         self.setObjectName("secretsChoiceDialog")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle("Where should secrets be kept?")
         self._new_file = not secrets_file.exists()
         text = QLabel(reason, self)

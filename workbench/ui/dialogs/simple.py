@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDialog,
@@ -27,6 +28,7 @@ def confirm(
     """Ask ``text``; ``on_yes`` runs when the person confirms with the ``action`` button."""
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
     box.setObjectName("confirmDialog")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     yes = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
@@ -41,6 +43,7 @@ def ask_text(
     """Ask for one line of text; ``on_text`` gets it when the person accepts (not blank)."""
     dialog = QInputDialog(parent)
     dialog.setObjectName("askDialog")
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.setWindowTitle(title)
     dialog.setLabelText(label)
     dialog.setTextValue(text)
@@ -66,6 +69,7 @@ class ShortcutsDialog(QDialog):
         """List ``actions``' shortcuts."""
         super().__init__(parent)
         self.setObjectName("shortcutsDialog")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle("Keyboard shortcuts")
         rows = "".join(
             f"<tr><td>{html.escape(what)}</td><td style='padding-left:24px'>"
