@@ -104,7 +104,9 @@ class Context:
 
             connections = self.connections
             budget = self.workspace.budget  # shared with every process on the workspace
-            self._engine = ProxyEngine(self.catalog, connections, connections, budget=budget)
+            self._engine = ProxyEngine(
+                self.catalog, connections, connections, budget=budget, tokens=connections.tokens
+            )
             self._stack.push_async_callback(self._engine.aclose)
         return self._engine
 

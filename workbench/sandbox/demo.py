@@ -172,6 +172,12 @@ async def open_demo() -> AsyncIterator[Demo]:
         seed_demo(connections)
         # The budget counts in the demo workspace's own file, as it does for any workspace.
         engine = await stack.enter_async_context(
-            ProxyEngine(catalog, connections, connections, budget=workspace.budget)
+            ProxyEngine(
+                catalog,
+                connections,
+                connections,
+                budget=workspace.budget,
+                tokens=connections.tokens,
+            )
         )
         yield Demo(sandbox, base_url, workspace, vault, catalog, connections, engine)

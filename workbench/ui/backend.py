@@ -241,7 +241,13 @@ class Session:
         connections = Connections(workspace, vault, catalog)
         # The workspace's budget, shared with every CLI and server on this workspace.
         engine = await stack.enter_async_context(
-            ProxyEngine(catalog, connections, connections, budget=workspace.budget)
+            ProxyEngine(
+                catalog,
+                connections,
+                connections,
+                budget=workspace.budget,
+                tokens=connections.tokens,
+            )
         )
         return cls(
             catalog=catalog,
