@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin, grants
@@ -110,11 +110,13 @@ class State:
     extra_token_fields: dict[str, Any] = field(default_factory=dict)
     token_status: int | None = None  # answer /token with this status and no JSON
     authorize_error: str | None = None  # send the browser back with this error
+    api_refuses: bool = False  # /api/me answers 401 whatever the token
     token_requests: list[dict[str, str]] = field(default_factory=list)
     refreshes: int = 0
     api_calls: list[str] = field(default_factory=list)  # the bearer token of each call
     challenge_methods: list[str | None] = field(default_factory=list)
     gate: threading.Event = field(default_factory=threading.Event)  # cleared: /token waits
+    arrivals: int = 0  # requests that reached /token, waiting at the gate or not
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def live(self, access_token: str) -> bool:
@@ -138,7 +140,7 @@ class State:
 
 
 class CodeGrant(grants.AuthorizationCodeGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
     state: State
 
     def save_authorization_code(self, code: str, request: Any) -> None:
@@ -163,7 +165,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
 
 class RefreshGrant(grants.RefreshTokenGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: each refresh token works once
     state: State
 
@@ -223,6 +225,8 @@ def build_app(state: State) -> Flask:
 
     @app.post("/token")
     def token() -> Response:
+        with state.lock:
+            state.arrivals += 1
         state.gate.wait(10)
         with state.lock:
             state.token_requests.append(dict(request.form))
@@ -237,7 +241,7 @@ def build_app(state: State) -> Flask:
         bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
         with state.lock:
             state.api_calls.append(bearer)
-            alive = state.live(bearer)
+            alive = state.live(bearer) and not state.api_refuses
         if not alive:
             return Response('{"error": "invalid_token"}', status=401)
         return jsonify({"user": USER})

@@ -132,7 +132,7 @@ async def test_the_providers_error_ends_the_sign_in_with_its_words(world: World)
 async def test_nobody_coming_back_times_out_and_frees_the_port(world: World) -> None:
     flow = await start(world)
     try:
-        with pytest.raises(SignInTimedOut, match="within 0.05 s"):
+        with pytest.raises(SignInTimedOut, match=r"within 0\.05 s"):
             await flow.finish(wait=0.05)
         port = int(urlsplit(flow.redirect_uri).port or 0)
     finally:
