@@ -1,4 +1,4 @@
-"""``workbench accounts``: connect key-based accounts, list them, remove them."""
+"""``workbench accounts``: connect accounts (keys, or OAuth via ``connect``), list, remove."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import getpass
 import sys
 from typing import Any
 
+from workbench.cli import connect
 from workbench.cli.args import Parser, add_common_options, key_values
 from workbench.cli.context import Context, uses_context
 from workbench.cli.exits import CliError, Exit, UsageError
@@ -23,10 +24,10 @@ from workbench.core.catalog import App
 
 
 def register(commands: Any) -> None:
-    """Add ``accounts add|list|remove`` to the top-level command parsers."""
+    """Add ``accounts add|connect|list|remove`` to the top-level command parsers."""
     group = commands.add_parser(
         "accounts",
-        help="connect key-based accounts, list and remove them",
+        help="connect accounts (keys, or OAuth in the browser), list and remove them",
         description="An account is one external user's credential for one app.",
     )
     actions = group.add_subparsers(
@@ -63,6 +64,7 @@ def register(commands: Any) -> None:
     )
     add_common_options(add)
     add.set_defaults(handler=add_account)
+    connect.register(actions)
 
     listing = actions.add_parser("list", help="list accounts")
     listing.add_argument("--project", metavar="P", help="only this project")
@@ -140,10 +142,10 @@ async def list_accounts(args: argparse.Namespace, ctx: Context) -> int:
     else:
         rows = [
             (a.id, a.external_user_id, a.app_slug, a.environment, a.name, a.healthy,
-             dict(a.custom_fields))
+             dict(a.custom_fields), a.health_detail if a.healthy is False else "")
             for a in accounts
         ]  # fmt: skip
-        headers = ("id", "user", "app", "environment", "name", "healthy", "custom_fields")
+        headers = ("id", "user", "app", "environment", "name", "healthy", "custom_fields", "why")
         print_text(format_table(headers, rows))
     return Exit.OK
 

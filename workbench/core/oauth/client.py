@@ -23,13 +23,17 @@ from workbench.core.http.decoding import DecodingError
 from workbench.core.http.netguard import AddressRefused
 from workbench.core.http.wire import HTTPError
 from workbench.core.injection import redact, render_template
+from workbench.core.oauth.errors import OAuthFailure, ProviderRefused, TokenEndpointUnavailable
 from workbench.core.oauth.tokens import TokenResponseInvalid
 
 with warnings.catch_warnings():
     # Authlib 1.7+ prefers the httpx2 fork and warns when it uses httpx, which the engine
-    # already depends on; the integration is the same. (The filter Authlib installs for
-    # its warning class goes with this block.)
-    warnings.simplefilter("ignore", DeprecationWarning)
+    # already depends on; the integration is the same. Importing authlib.deprecate installs
+    # an "always" filter for its warning class; the one below goes in front of it, and
+    # both go with this block.
+    import authlib.deprecate
+
+    warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
 __all__ = [
@@ -44,28 +48,6 @@ __all__ = [
 ]
 
 DETAIL_CHARS = 200
-
-
-class OAuthFailure(Exception):
-    """An OAuth step failed; the message names the problem and holds no secret."""
-
-
-class ProviderRefused(OAuthFailure):
-    """The provider answered with an OAuth error (RFC 6749 section 5.2 or 4.1.2.1).
-
-    Attributes:
-        error: the error code (``invalid_grant``, ``access_denied``...).
-        description: the provider's own words, cleaned and cut ("" when none).
-    """
-
-    def __init__(self, error: str, description: str = "") -> None:
-        self.error = error
-        self.description = description
-        super().__init__(f"{error}: {description}" if description else error)
-
-
-class TokenEndpointUnavailable(OAuthFailure):
-    """The token URL could not be reached, or its answer was not a token."""
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,11 @@ from workbench.core.http.netguard import Resolver
 from workbench.core.oauth.client import (
     AsyncOAuth2Client,
     ClientCredentials,
-    OAuthFailure,
-    TokenEndpointUnavailable,
     call_token_endpoint,
     endpoint,
     oauth_client,
 )
+from workbench.core.oauth.errors import OAuthFailure, TokenEndpointUnavailable
 from workbench.core.oauth.redirect import RedirectListener
 from workbench.core.oauth.tokens import TokenResponseInvalid, TokenSet
 from workbench.core.oauth.transport import GuardedTransport
@@ -73,6 +72,7 @@ class AuthorizationFlow:
     Attributes:
         authorize_url: open it in the system browser.
         redirect_uri: where the provider sends the browser back (register it with them).
+        redirect_port: its port (remember it: the registered URI stays valid).
     """
 
     def __init__(
@@ -94,6 +94,7 @@ class AuthorizationFlow:
         self.app = app
         self.authorize_url = authorize_url
         self.redirect_uri = listener.redirect_uri
+        self.redirect_port = listener.port
         self._listener = listener
         self._client = client
         self._authlib = authlib

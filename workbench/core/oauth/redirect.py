@@ -14,7 +14,8 @@ import hmac
 import html
 from urllib.parse import parse_qs, urlsplit
 
-from workbench.core.oauth.client import ProviderRefused, clean
+from workbench.core.oauth.client import clean
+from workbench.core.oauth.errors import ProviderRefused
 
 CALLBACK_PATH = "/callback"
 _HEAD_LIMIT = 16 * 1024

@@ -24,12 +24,11 @@ from workbench.core.errors import ProxyError, RuleError
 from workbench.core.http.netguard import Resolver
 from workbench.core.oauth.client import (
     ClientCredentials,
-    ProviderRefused,
-    TokenEndpointUnavailable,
     call_token_endpoint,
     endpoint,
     oauth_client,
 )
+from workbench.core.oauth.errors import ProviderRefused, TokenEndpointUnavailable
 from workbench.core.oauth.tokens import (
     ACCESS_TOKEN,
     CLIENT_ID,
