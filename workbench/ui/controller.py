@@ -34,6 +34,10 @@ if TYPE_CHECKING:  # types only: the catalog's parsers are imported by the sessi
     from workbench.core.catalog import App
 
 
+# Engine refusals that marked the account unhealthy on the way.
+_HEALTH_CHANGED = frozenset({"oauth_refresh_failed", "credentials_unavailable"})
+
+
 @dataclass
 class Parts:
     """The widgets the controller drives."""
@@ -314,6 +318,8 @@ class Controller(QObject):
             self.parts.budget.set_snapshot(budget)
         else:
             await self.refresh_budget()
+        if isinstance(outcome, ProxyError) and outcome.code in _HEALTH_CHANGED:
+            await self._load_project()  # the picker shows the account's new health
 
     async def _exchange(self, composed: Composed, account: Account) -> ProxyResult:
         body = await self.bridge.run_function(_read_body, composed)

@@ -13,6 +13,7 @@ from tests.helpers.oauthserver import CLIENT_SECRET
 from workbench.core.errors import RuleError
 from workbench.core.oauth.client import ProviderRefused, TokenEndpointUnavailable
 from workbench.core.oauth.flow import AuthorizationFlow, SignInTimedOut
+from workbench.core.oauth.redirect import RedirectPortBusy
 from workbench.core.oauth.tokens import ACCESS_TOKEN, CLIENT_ID, EXPIRES_AT, REFRESH_TOKEN
 
 pytestmark = pytest.mark.anyio
@@ -172,7 +173,7 @@ async def test_inputs_are_checked_before_listening(world: World) -> None:
         await start(world, scopes=["two words"])
     busy = await start(world)
     try:
-        with pytest.raises(OSError, match="in use"):
+        with pytest.raises(RedirectPortBusy, match="in use"):
             await start(world, port=int(urlsplit(busy.redirect_uri).port or 0))
     finally:
         await busy.aclose()

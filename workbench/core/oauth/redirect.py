@@ -15,14 +15,14 @@ import html
 from urllib.parse import parse_qs, urlsplit
 
 from workbench.core.oauth.client import clean
-from workbench.core.oauth.errors import ProviderRefused
+from workbench.core.oauth.errors import OAuthFailure, ProviderRefused
 
 CALLBACK_PATH = "/callback"
 _HEAD_LIMIT = 16 * 1024
 _READ_TIMEOUT = 10.0  # seconds a connection may take to send its request
 
 
-class RedirectPortBusy(OSError):
+class RedirectPortBusy(OAuthFailure):
     """The redirect port is taken (another sign-in waits on it, or another program)."""
 
 
