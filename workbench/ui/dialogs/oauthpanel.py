@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -125,6 +125,7 @@ class OAuthPanel(QWidget):
         self.redirect_uri = QLineEdit(self)
         self.redirect_uri.setObjectName("oauthRedirectUri")
         self.redirect_uri.setReadOnly(True)
+        self.redirect_uri.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # Tab goes to the inputs
         self.redirect_uri.setPlaceholderText("…")
         redirect_row = QHBoxLayout()
         redirect_row.addWidget(self.redirect_uri, 1)
@@ -148,6 +149,7 @@ class OAuthPanel(QWidget):
         self.authorize_url = QLineEdit(self.waiting_box)
         self.authorize_url.setObjectName("oauthAuthorizeUrl")
         self.authorize_url.setReadOnly(True)
+        self.authorize_url.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         url_row = QHBoxLayout()
         url_row.addWidget(self.authorize_url, 1)
         url_row.addWidget(_copy_button(self.authorize_url, "oauthCopyAuthorizeUrl", self))
@@ -211,6 +213,7 @@ class OAuthPanel(QWidget):
             self.client_id.setText(info.client_id)
         if info.secret_remembered:
             self.client_secret.setPlaceholderText("Remembered for this client; type to replace")
+        (self.start_button if self.client_id.text() else self.client_id).setFocus()
 
     @asyncSlot()
     async def on_start(self) -> None:
@@ -222,7 +225,7 @@ class OAuthPanel(QWidget):
         try:
             pending = await self._actions.start(self.values())
         except Exception as error:
-            self._end(_describe(error))
+            self._end(self._describe(error))
             return
         self.redirect_uri.setText(pending.redirect_uri)
         self.authorize_url.setText(pending.authorize_url)
@@ -244,7 +247,7 @@ class OAuthPanel(QWidget):
             self._end("The sign-in was cancelled.")
             return
         except Exception as error:
-            self._end(_describe(error))
+            self._end(self._describe(error))
             return
         self._task = None
         self._set_busy(False)
@@ -263,6 +266,13 @@ class OAuthPanel(QWidget):
         self.cancel_button.setEnabled(busy)
         self._update()
         self.busy_changed.emit(busy)
+
+    def _describe(self, error: BaseException) -> str:
+        from workbench.core.oauth.errors import ProviderRefused
+
+        if isinstance(error, ProviderRefused):  # the provider's own words, as they came
+            return f"{self.app.name} answered: {error}."
+        return _describe(error)
 
     def _end(self, message: str) -> None:
         self._task = None
