@@ -216,12 +216,12 @@ def check_token_fields(
     merged = {**typed, **filled}
     for token in app.oauth.token_fields:
         spec = specs[token.field]
-        value = filled.get(token.field)
+        host = filled.get(token.field)
         if (
-            value is not None
+            host is not None
             and spec.kind == "host"
             and not host_allowed(
-                value,
+                host,
                 app.connect.allowed_domains,
                 merged,
                 allow_private_networks=allow_private_network,
@@ -229,7 +229,7 @@ def check_token_fields(
         ):
             raise RuleError(
                 "domain_not_allowed",
-                f"{app.name}'s token response names {show(value)} in '{token.key}', which is "
+                f"{app.name}'s token response names {show(host)} in '{token.key}', which is "
                 f"outside the app's allowed domains; the account was not connected",
                 field="custom_fields",
             )
