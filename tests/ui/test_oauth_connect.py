@@ -24,6 +24,7 @@ from tests.helpers.ui import open_window, pick, wait
 from workbench.core.store.workspace import Workspace
 from workbench.ui.backend import SessionTarget
 from workbench.ui.dialogs.connect import ConnectAccountDialog
+from workbench.ui.dialogs.oauthpanel import OAuthPanel
 from workbench.ui.mainwindow import MainWindow
 
 USER = "dana@example.com"
@@ -69,6 +70,20 @@ def open_form(loop: qasync.QEventLoop, window: MainWindow) -> ConnectAccountDial
     assert dialog.oauth_panel is not None
     wait(loop, lambda: dialog.oauth_panel.redirect_uri.text(), "the redirect URI")
     return dialog
+
+
+def filled_form(
+    loop: qasync.QEventLoop, window: MainWindow, qtbot: QtBot
+) -> tuple[ConnectAccountDialog, OAuthPanel, list[str]]:
+    """A form with the client id typed and private addresses allowed; its failures listed."""
+    dialog = open_form(loop, window)
+    panel = dialog.oauth_panel
+    assert panel is not None
+    qtbot.keyClicks(panel.client_id, CLIENT_ID)
+    dialog.allow_private.setChecked(True)  # the local server is on 127.0.0.1
+    failures: list[str] = []
+    panel.failed.connect(failures.append)
+    return dialog, panel, failures
 
 
 def test_an_oauth_account_is_connected_through_the_browser(
@@ -133,13 +148,7 @@ def test_the_providers_error_is_shown_and_the_form_can_try_again(
     server.state.authorize_error = "access_denied"
     with open_window(qloop, tmp_path / "settings.ini", target) as window:
         window.open_url = following_browser([])
-        dialog = open_form(qloop, window)
-        panel = dialog.oauth_panel
-        assert panel is not None
-        qtbot.keyClicks(panel.client_id, CLIENT_ID)
-        dialog.allow_private.setChecked(True)
-        failures: list[str] = []
-        panel.failed.connect(failures.append)
+        dialog, panel, failures = filled_form(qloop, window, qtbot)
         panel.start_button.click()
         wait(qloop, lambda: failures, "the refusal")
         assert "access_denied: The user said no" in dialog.status.text()
@@ -153,11 +162,7 @@ def test_without_a_browser_the_url_is_shown_and_cancel_stops_listening(
 ) -> None:
     with open_window(qloop, tmp_path / "settings.ini", target) as window:
         window.open_url = lambda url: False
-        dialog = open_form(qloop, window)
-        panel = dialog.oauth_panel
-        assert panel is not None
-        qtbot.keyClicks(panel.client_id, CLIENT_ID)
-        dialog.allow_private.setChecked(True)
+        dialog, panel, failures = filled_form(qloop, window, qtbot)
         urls: list[str] = []
         panel.waiting.connect(urls.append)
         panel.start_button.click()
@@ -169,8 +174,6 @@ def test_without_a_browser_the_url_is_shown_and_cancel_stops_listening(
         assert panel.cancel_button.isEnabled()
         assert not panel.start_button.isEnabled()
         port = int(urlsplit(panel.redirect_uri.text()).port or 0)
-        failures: list[str] = []
-        panel.failed.connect(failures.append)
         panel.cancel_button.click()
         wait(qloop, lambda: failures, "the cancellation")
         assert "cancelled" in failures[0]
@@ -184,12 +187,7 @@ def test_the_sign_in_gives_up_after_its_time_limit(
     with open_window(qloop, tmp_path / "settings.ini", target) as window:
         window.open_url = lambda url: True  # "opened", but nobody signs in
         window.sign_in_timeout = 0.2
-        dialog = open_form(qloop, window)
-        panel = dialog.oauth_panel
-        assert panel is not None
-        qtbot.keyClicks(panel.client_id, CLIENT_ID)
-        failures: list[str] = []
-        panel.failed.connect(failures.append)
+        dialog, panel, failures = filled_form(qloop, window, qtbot)
         panel.start_button.click()
         wait(qloop, lambda: failures, "the time limit")
         assert "within 0.2 s" in dialog.status.text()

@@ -8,18 +8,23 @@ import sys
 from typing import Any
 
 from workbench.cli import connect
-from workbench.cli.args import Parser, add_common_options, key_values
+from workbench.cli.args import (
+    Parser,
+    add_account_options,
+    add_common_options,
+    add_placement_options,
+    key_values,
+)
 from workbench.cli.context import Context, uses_context
 from workbench.cli.exits import CliError, Exit, UsageError
 from workbench.cli.output import (
     account_json,
-    format_fields,
     format_table,
+    print_account,
     print_json,
     print_text,
     print_warning,
 )
-from workbench.core.accounts import ENVIRONMENTS
 from workbench.core.catalog import App
 
 
@@ -43,22 +48,11 @@ def register(commands: Any) -> None:
             "without echo on a terminal (safer than --secret, which shows in the process list)."
         ),
     )
-    add.add_argument("--project", metavar="P", help="the project (optional when only one exists)")
-    add.add_argument("--user", required=True, metavar="U", help="the external user id")
-    add.add_argument("--app", required=True, metavar="SLUG", help="the app's slug")
-    add.add_argument(
-        "--field", action="append", metavar="NAME=VALUE", help="a custom field (repeatable)"
-    )
+    add_account_options(add, app_help="the app's slug")
     add.add_argument(
         "--secret", action="append", metavar="NAME=VALUE", help="a credential (repeatable)"
     )
-    add.add_argument("--environment", choices=ENVIRONMENTS, default="development")
-    add.add_argument(
-        "--allow-private-network",
-        action="store_true",
-        help="let this account reach private addresses and http:// (self-hosted, LAN, sandbox)",
-    )
-    add.add_argument("--name", default="", help="a name to recognise the account by")
+    add_placement_options(add)
     add.add_argument(
         "--verify", action="store_true", help="run the app's verification request afterwards"
     )
@@ -108,11 +102,7 @@ async def add_account(args: argparse.Namespace, ctx: Context) -> int:
             print_warning(f"{app.name} has no verification request; the account is unverified")
         else:
             account = await ctx.connections.verify_account(ctx.engine, account.id)
-    data = account_json(account)
-    if args.json:
-        print_json(data)
-    else:
-        print_text(format_fields(data))
+    print_account(account, as_json=args.json)
     return Exit.OK
 
 

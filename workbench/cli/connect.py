@@ -17,11 +17,15 @@ import webbrowser
 from collections.abc import Callable
 from typing import Any
 
-from workbench.cli.args import add_common_options, key_values
+from workbench.cli.args import (
+    add_account_options,
+    add_common_options,
+    add_placement_options,
+    key_values,
+)
 from workbench.cli.context import Context, uses_context
 from workbench.cli.exits import Exit, UsageError
-from workbench.cli.output import account_json, format_fields, print_json, print_text
-from workbench.core.accounts import ENVIRONMENTS
+from workbench.cli.output import print_account
 from workbench.core.catalog import App
 
 CLIENT_SECRET_ENV = "WORKBENCH_OAUTH_CLIENT_SECRET"
@@ -42,12 +46,7 @@ def register(actions: Any) -> None:
             "client id, or a prompt without echo; tokens go to the vault only."
         ),
     )
-    connect.add_argument("--project", metavar="P", help="the project (optional when only one)")
-    connect.add_argument("--user", required=True, metavar="U", help="the external user id")
-    connect.add_argument("--app", required=True, metavar="SLUG", help="the OAuth app's slug")
-    connect.add_argument(
-        "--field", action="append", metavar="NAME=VALUE", help="a custom field (repeatable)"
-    )
+    add_account_options(connect, app_help="the OAuth app's slug")
     connect.add_argument(
         "--scope",
         action="append",
@@ -62,13 +61,7 @@ def register(actions: Any) -> None:
         action="store_true",
         help="do not open a browser: print 'Open: URL' on stderr and wait for the redirect",
     )
-    connect.add_argument("--environment", choices=ENVIRONMENTS, default="development")
-    connect.add_argument(
-        "--allow-private-network",
-        action="store_true",
-        help="let this account (and its OAuth endpoints) reach private addresses",
-    )
-    connect.add_argument("--name", default="", help="a name to recognise the account by")
+    add_placement_options(connect)
     add_common_options(connect)
     connect.set_defaults(handler=connect_account)
 
@@ -125,11 +118,7 @@ async def connect_account(args: argparse.Namespace, ctx: Context) -> int:
     )
     if secret:  # it worked: remembered for this client id
         connections.remember_oauth_client(app.name_slug, client_id=client_id, client_secret=secret)
-    data = account_json(account)
-    if args.json:
-        print_json(data)
-    else:
-        print_text(format_fields(data))
+    print_account(account, as_json=args.json)
     return Exit.OK
 
 

@@ -238,7 +238,6 @@ class Session:
     ) -> Session:
         # In the worker thread, on purpose: see the TYPE_CHECKING note at the top.
         from workbench.core.catalog import CatalogError
-        from workbench.core.engine import ProxyEngine
         from workbench.core.store.apps import workspace_catalog
         from workbench.core.store.connections import Connections
         from workbench.core.store.vault import VaultUnavailable, default_secrets_file, open_vault
@@ -265,15 +264,7 @@ class Session:
             warnings.append(vault.reason)
         connections = Connections(workspace, vault, catalog)
         # The workspace's budget, shared with every CLI and server on this workspace.
-        engine = await stack.enter_async_context(
-            ProxyEngine(
-                catalog,
-                connections,
-                connections,
-                budget=workspace.budget,
-                tokens=connections.tokens,
-            )
-        )
+        engine = await stack.enter_async_context(connections.engine())
         return cls(
             catalog=catalog,
             workspace=workspace,

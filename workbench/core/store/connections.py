@@ -20,7 +20,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from workbench.core.accounts import ENVIRONMENTS, Account, CredentialsUnavailable
 from workbench.core.catalog import App, Catalog
@@ -50,6 +50,7 @@ from workbench.core.store.vault import (
 from workbench.core.store.workspace import OAuthClientRecord, Project, Workspace
 
 if TYPE_CHECKING:
+    from workbench.core.engine import ProxyEngine
     from workbench.core.oauth.flow import Authorized
     from workbench.core.oauth.refresh import TokenRefresher
 
@@ -144,20 +145,9 @@ class Connections:
             app, custom_fields or {}, allow_private_network=allow_private_network
         )
         secret_values = check_secrets(app, secrets or {})
-        return self._store_new(
-            Account(
-                id="",
-                project_id=project_id,
-                app_slug=app.name_slug,
-                external_user_id=external_user_id,
-                environment=environment,  # type: ignore[arg-type]  # checked above
-                name=name.strip(),
-                custom_fields=fields,
-                allow_private_network=allow_private_network,
-            ),
-            secret_values,
-            account_id,
-        )
+        draft = _draft(project_id, external_user_id, app, environment, name, fields)
+        draft = replace(draft, allow_private_network=allow_private_network)
+        return self._store_new(draft, secret_values, account_id)
 
     def add_oauth_account(
         self,
@@ -190,20 +180,9 @@ class Connections:
         token_spec = next((spec for spec in app.credentials if spec.name == ACCESS_TOKEN), None)
         if token_spec is not None:
             check_secret(app, token_spec, authorized.tokens.access_token)
-        return self._store_new(
-            Account(
-                id="",
-                project_id=project_id,
-                app_slug=app.name_slug,
-                external_user_id=external_user_id,
-                environment=environment,  # type: ignore[arg-type]  # checked above
-                name=name.strip(),
-                custom_fields=fields,
-                allow_private_network=allow_private_network,
-            ),
-            authorized.tokens.to_credentials(),
-            None,
-        )
+        draft = _draft(project_id, external_user_id, app, environment, name, fields)
+        draft = replace(draft, allow_private_network=allow_private_network)
+        return self._store_new(draft, authorized.tokens.to_credentials(), None)
 
     def _check_owner(
         self, project_id: str, external_user_id: str, environment: str, app_slug: str
@@ -364,6 +343,16 @@ class Connections:
         self._mark_unhealthy(account_id, detail[:HEALTH_DETAIL_CHARS])
 
     # OAuth: the user's own clients, and the tokens the refresher renews
+
+    def engine(self, **options: Any) -> ProxyEngine:
+        """A proxy engine over these accounts: the workspace's shared budget, tokens renewed.
+
+        ``options`` go to :class:`ProxyEngine` (``events``, ``allow_private_networks``...).
+        """
+        from workbench.core.engine import ProxyEngine
+
+        options.setdefault("budget", self.workspace.budget)
+        return ProxyEngine(self.catalog, self, self, tokens=self.tokens, **options)
 
     @property
     def tokens(self) -> TokenRefresher:
@@ -587,6 +576,13 @@ class Connections:
         text = redact(result.body.decode("utf-8", errors="replace"), forms)
         detail = f"HTTP {result.status}: {' '.join(text.split())[:HEALTH_DETAIL_CHARS]}"
         return result.status in app.verification.expect_status, detail
+
+
+def _draft(
+    project_id: str, user: str, app: App, environment: str, name: str, fields: dict[str, str]
+) -> Account:
+    """A checked account before it has an id (``environment`` checked by ``_check_owner``)."""
+    return Account("", project_id, app.name_slug, user, environment, name.strip(), fields)  # type: ignore[arg-type]
 
 
 def _secret_forms(app: App, account: Account, secrets: Mapping[str, str]) -> list[str]:
