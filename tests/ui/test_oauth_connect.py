@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
 from tests.helpers.oauthserver import CLIENT_ID, CLIENT_SECRET, OAuthServer, oauth_server
-from tests.helpers.ui import open_window, pick, wait
+from tests.helpers.ui import open_window, pick, send, wait
+from workbench.core.errors import ProxyError
 from workbench.core.store.workspace import Workspace
 from workbench.ui.backend import SessionTarget
 from workbench.ui.dialogs.connect import ConnectAccountDialog
@@ -128,6 +129,14 @@ def test_an_oauth_account_is_connected_through_the_browser(
         for secret in [*server.issued(), CLIENT_SECRET]:
             assert secret not in dump
 
+        # A revoked grant: the send fails with the engine's code, the picker shows why.
+        server.state.revoke_all()
+        window.composer.load("GET", "/api/me", [])
+        outcome = send(qloop, window)
+        assert isinstance(outcome, ProxyError)
+        assert outcome.code == "oauth_refresh_failed"
+        wait(qloop, lambda: _health(window, account.id) is False, "the account's new health")
+
         # The next form remembers the client, its secret and the redirect URI.
         again = open_form(qloop, window)
         assert again.oauth_panel is not None
@@ -197,3 +206,9 @@ def test_the_sign_in_gives_up_after_its_time_limit(
 def _listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _health(window: MainWindow, account_id: str) -> bool | None:
+    """The health the window's picker shows for an account."""
+    account = window.controller.account
+    return account.healthy if account is not None and account.id == account_id else None

@@ -178,3 +178,30 @@ async def test_inputs_are_checked_before_listening(world: World) -> None:
     finally:
         await busy.aclose()
     await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize(
+    ("slug", "fields", "host", "scope", "extra"),
+    [
+        ("zendesk", {"subdomain": "acme"}, "acme.zendesk.com", "read write", {}),
+        ("zoho_crm", {"region": "eu"}, "accounts.zoho.eu",
+         "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.users.ALL",
+         {"access_type": "offline", "prompt": "consent"}),
+        ("slack", {}, "slack.com", "chat:write,channels:read,channels:history,users:read", {}),
+    ],
+)  # fmt: skip
+async def test_the_authorize_url_is_the_apps_own_with_its_fields_and_separator(
+    world: World, slug: str, fields: dict[str, str], host: str, scope: str, extra: dict[str, str]
+) -> None:
+    app = world.connections.catalog.get(slug)
+    assert app is not None
+    async with await AuthorizationFlow.start(app, CLIENT, custom_fields=fields) as flow:
+        parts = urlsplit(flow.authorize_url)
+        query = {name: values[0] for name, values in parse_qs(parts.query).items()}
+    assert (parts.scheme, parts.hostname) == ("https", host)
+    assert query["scope"] == scope
+    assert query["client_id"] == CLIENT.client_id
+    assert query["response_type"] == "code"
+    assert query["code_challenge_method"] == "S256"
+    assert extra.items() <= query.items()
+    assert CLIENT.client_secret not in flow.authorize_url
