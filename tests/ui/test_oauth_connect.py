@@ -187,7 +187,11 @@ def test_without_a_browser_the_url_is_shown_and_cancel_stops_listening(
         wait(qloop, lambda: failures, "the cancellation")
         assert "cancelled" in failures[0]
         wait(qloop, lambda: not _listening(port), "the listener to close")
+        # Closing the form while it waits ends the sign-in too.
+        panel.start_button.click()
+        wait(qloop, lambda: len(urls) == 2 and _listening(port), "the second sign-in")
         dialog.reject()
+        wait(qloop, lambda: not _listening(port), "the listener to close with the form")
 
 
 def test_the_sign_in_gives_up_after_its_time_limit(

@@ -196,7 +196,8 @@ class Session:
         self.is_demo = is_demo
         self.warnings = warnings
         self._stack = stack
-        self._sign_ins: dict[str, Any] = {}  # key -> AuthorizationFlow waiting for its browser
+        # key -> (AuthorizationFlow waiting for its browser, the client secret typed for it)
+        self._sign_ins: dict[str, tuple[Any, str]] = {}
 
     @classmethod
     async def open(cls, target: SessionTarget) -> Session:
@@ -278,7 +279,7 @@ class Session:
 
     async def aclose(self) -> None:
         """Close the sign-ins still waiting, the engine, the sandbox (demo) and the workspace."""
-        for flow in list(self._sign_ins.values()):
+        for flow, _ in list(self._sign_ins.values()):
             await flow.aclose()
         self._sign_ins.clear()
         await self._stack.aclose()

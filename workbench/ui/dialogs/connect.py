@@ -241,7 +241,7 @@ class ConnectAccountDialog(QDialog):
     def reject(self) -> None:
         """Close; a sign-in still waiting is cancelled (the worker closes its listener)."""
         if self.oauth_panel is not None:
-            self.oauth_panel.cancel()
+            self.oauth_panel.abandon()
         super().reject()
 
     def _add_custom_field(self, form: QFormLayout, spec: FieldSpec) -> None:

@@ -11,6 +11,7 @@ own words.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -100,6 +101,8 @@ class OAuthPanel(QWidget):
         self._timeout = timeout
         self._task: asyncio.Future[Account] | None = None
         self._busy = False
+        self._cancelled = False  # Cancel was pressed during this sign-in
+        self._abandoned = False  # the form was closed: touch no widget any more
         self._ready = True  # the rest of the form is valid
         self.info: OAuthClientInfo | None = None
 
@@ -220,12 +223,20 @@ class OAuthPanel(QWidget):
         """Start the sign-in, open the browser, wait for it, report the outcome."""
         if self.busy:
             return
+        self._cancelled = False
         self._set_busy(True)
         self.waiting_text.setText("Starting the sign-in…")
         try:
             pending = await self._actions.start(self.values())
         except Exception as error:
-            self._end(self._describe(error))
+            if not self._abandoned:
+                self._end(self._describe(error))
+            return
+        if self._cancelled:  # while it started: end it at once (the worker frees the port)
+            with contextlib.suppress(Exception):
+                await self._actions.finish(pending, 0.0)
+            if not self._abandoned:
+                self._end("The sign-in was cancelled.")
             return
         self.redirect_uri.setText(pending.redirect_uri)
         self.authorize_url.setText(pending.authorize_url)
@@ -244,10 +255,12 @@ class OAuthPanel(QWidget):
         try:
             account = await self._task
         except asyncio.CancelledError:
-            self._end("The sign-in was cancelled.")
+            if not self._abandoned:
+                self._end("The sign-in was cancelled.")
             return
         except Exception as error:
-            self._end(self._describe(error))
+            if not self._abandoned:
+                self._end(self._describe(error))
             return
         self._task = None
         self._set_busy(False)
@@ -256,8 +269,14 @@ class OAuthPanel(QWidget):
 
     def cancel(self) -> None:
         """Stop waiting for the browser (the worker closes the listener)."""
+        self._cancelled = True
         if self._task is not None:
             self._task.cancel()
+
+    def abandon(self) -> None:
+        """The form is closing: end any sign-in and leave the widgets alone from now on."""
+        self._abandoned = True
+        self.cancel()
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
