@@ -22,12 +22,6 @@ from workbench.core.accounts import Account, CredentialsUnavailable
 from workbench.core.catalog import App
 from workbench.core.errors import ProxyError, RuleError
 from workbench.core.http.netguard import Resolver
-from workbench.core.oauth.client import (
-    ClientCredentials,
-    call_token_endpoint,
-    endpoint,
-    oauth_client,
-)
 from workbench.core.oauth.errors import ProviderRefused, TokenEndpointUnavailable
 from workbench.core.oauth.tokens import (
     ACCESS_TOKEN,
@@ -38,7 +32,6 @@ from workbench.core.oauth.tokens import (
     TokenResponseInvalid,
     TokenSet,
 )
-from workbench.core.oauth.transport import GuardedTransport
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +174,16 @@ class TokenRefresher:
     async def _exchange(
         self, account: Account, app: App, current: Credentials, allow_private: bool, rejected: bool
     ) -> Credentials:
+        # Imported on the first refresh: Authlib and httpx are not needed by the many
+        # engines (every CLI command, every window) that never renew a token.
+        from workbench.core.oauth.client import (
+            ClientCredentials,
+            call_token_endpoint,
+            endpoint,
+            oauth_client,
+        )
+        from workbench.core.oauth.transport import GuardedTransport
+
         tokens = TokenSet.from_credentials(current)
         if app.oauth is None or tokens is None or not tokens.refresh_token:
             return current  # nothing to refresh with: the upstream's answer stands
