@@ -118,3 +118,33 @@ def test_without_a_keychain_the_person_is_asked_where_secrets_go(
     chosen = SessionTarget(workspace=tmp_path / "w.sqlite3", secrets="memory")
     session = worker.submit(Session.open(chosen)).result(30)
     worker.submit(session.aclose()).result(30)
+
+
+def test_closing_a_session_ends_the_sign_ins_still_waiting(worker: Worker, tmp_path: Path) -> None:
+    import socket
+
+    from tests.helpers.oauthserver import CLIENT_ID, oauth_server
+    from workbench.core.store.workspace import Workspace
+
+    with oauth_server() as server:
+        path = tmp_path / "ws.sqlite3"
+        with Workspace.open(path) as workspace:
+            workspace.save_app(server.app_dict())
+        session = worker.submit(Session.open(SessionTarget(workspace=path))).result(10)
+        info = worker.call(session.oauth_client_info, "local_oauth").result(10)
+        assert info.client_id == ""
+        pending = worker.submit(
+            session.oauth_start(
+                "local_oauth",
+                client_id=CLIENT_ID,
+                client_secret="",
+                scopes=["api"],
+                custom_fields={},
+                allow_private_network=True,
+            )
+        ).result(10)
+        assert pending.redirect_uri == info.redirect_uri  # the port shown is the port used
+        port = int(pending.redirect_uri.split(":")[2].split("/")[0])
+        worker.submit(session.aclose()).result(10)
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -88,6 +89,11 @@ def test_waterfall_shows_every_phase(qtbot: QtBot, tmp_path: Path) -> None:
     view.resize(500, view.sizeHint().height())
     assert view.grab().save(str(tmp_path / "waterfall.png"))
     assert [format_ms(v) for v in (0.123, 12.34, 5000)] == ["0.12 ms", "12.3 ms", "5,000 ms"]
+    assert "Token refresh" not in text
+    refreshed = dataclasses.replace(timings, refresh_ms=88.0)
+    view.set_timings(refreshed)
+    assert "Token refresh: 88.0 ms" in view.accessibleDescription()
+    assert view.sizeHint().height() > view.fontMetrics().height() * 11
 
 
 def test_error_sentences_carry_the_engine_code() -> None:

@@ -1,4 +1,4 @@
-"""``workbench accounts``: connect key-based accounts, list them, remove them."""
+"""``workbench accounts``: connect accounts (keys, or OAuth via ``connect``), list, remove."""
 
 from __future__ import annotations
 
@@ -7,26 +7,32 @@ import getpass
 import sys
 from typing import Any
 
-from workbench.cli.args import Parser, add_common_options, key_values
+from workbench.cli import connect
+from workbench.cli.args import (
+    Parser,
+    add_account_options,
+    add_common_options,
+    add_placement_options,
+    key_values,
+)
 from workbench.cli.context import Context, uses_context
 from workbench.cli.exits import CliError, Exit, UsageError
 from workbench.cli.output import (
     account_json,
-    format_fields,
     format_table,
+    print_account,
     print_json,
     print_text,
     print_warning,
 )
-from workbench.core.accounts import ENVIRONMENTS
 from workbench.core.catalog import App
 
 
 def register(commands: Any) -> None:
-    """Add ``accounts add|list|remove`` to the top-level command parsers."""
+    """Add ``accounts add|connect|list|remove`` to the top-level command parsers."""
     group = commands.add_parser(
         "accounts",
-        help="connect key-based accounts, list and remove them",
+        help="connect accounts (keys, or OAuth in the browser), list and remove them",
         description="An account is one external user's credential for one app.",
     )
     actions = group.add_subparsers(
@@ -42,27 +48,17 @@ def register(commands: Any) -> None:
             "without echo on a terminal (safer than --secret, which shows in the process list)."
         ),
     )
-    add.add_argument("--project", metavar="P", help="the project (optional when only one exists)")
-    add.add_argument("--user", required=True, metavar="U", help="the external user id")
-    add.add_argument("--app", required=True, metavar="SLUG", help="the app's slug")
-    add.add_argument(
-        "--field", action="append", metavar="NAME=VALUE", help="a custom field (repeatable)"
-    )
+    add_account_options(add, app_help="the app's slug")
     add.add_argument(
         "--secret", action="append", metavar="NAME=VALUE", help="a credential (repeatable)"
     )
-    add.add_argument("--environment", choices=ENVIRONMENTS, default="development")
-    add.add_argument(
-        "--allow-private-network",
-        action="store_true",
-        help="let this account reach private addresses and http:// (self-hosted, LAN, sandbox)",
-    )
-    add.add_argument("--name", default="", help="a name to recognise the account by")
+    add_placement_options(add)
     add.add_argument(
         "--verify", action="store_true", help="run the app's verification request afterwards"
     )
     add_common_options(add)
     add.set_defaults(handler=add_account)
+    connect.register(actions)
 
     listing = actions.add_parser("list", help="list accounts")
     listing.add_argument("--project", metavar="P", help="only this project")
@@ -106,11 +102,7 @@ async def add_account(args: argparse.Namespace, ctx: Context) -> int:
             print_warning(f"{app.name} has no verification request; the account is unverified")
         else:
             account = await ctx.connections.verify_account(ctx.engine, account.id)
-    data = account_json(account)
-    if args.json:
-        print_json(data)
-    else:
-        print_text(format_fields(data))
+    print_account(account, as_json=args.json)
     return Exit.OK
 
 
@@ -140,10 +132,10 @@ async def list_accounts(args: argparse.Namespace, ctx: Context) -> int:
     else:
         rows = [
             (a.id, a.external_user_id, a.app_slug, a.environment, a.name, a.healthy,
-             dict(a.custom_fields))
+             dict(a.custom_fields), a.health_detail if a.healthy is False else "")
             for a in accounts
         ]  # fmt: skip
-        headers = ("id", "user", "app", "environment", "name", "healthy", "custom_fields")
+        headers = ("id", "user", "app", "environment", "name", "healthy", "custom_fields", "why")
         print_text(format_table(headers, rows))
     return Exit.OK
 

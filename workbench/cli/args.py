@@ -7,6 +7,7 @@ from typing import NoReturn
 
 from workbench.cli.exits import Exit, UsageError
 from workbench.cli.output import print_error
+from workbench.core.accounts import ENVIRONMENTS
 
 SECRETS_MODES = ("auto", "memory", "file")
 
@@ -62,6 +63,27 @@ def add_common_options(parser: argparse.ArgumentParser, *, suppress_defaults: bo
             "(WORKBENCH_VAULT_PASSPHRASE or a prompt). Default: auto"
         ),
     )
+
+
+def add_account_options(parser: argparse.ArgumentParser, *, app_help: str) -> None:
+    """``--project``, ``--user``, ``--app`` and ``--field``: whose account of which app."""
+    parser.add_argument("--project", metavar="P", help="the project (optional when only one)")
+    parser.add_argument("--user", required=True, metavar="U", help="the external user id")
+    parser.add_argument("--app", required=True, metavar="SLUG", help=app_help)
+    parser.add_argument(
+        "--field", action="append", metavar="NAME=VALUE", help="a custom field (repeatable)"
+    )
+
+
+def add_placement_options(parser: argparse.ArgumentParser) -> None:
+    """``--environment``, ``--allow-private-network`` and ``--name`` of a new account."""
+    parser.add_argument("--environment", choices=ENVIRONMENTS, default="development")
+    parser.add_argument(
+        "--allow-private-network",
+        action="store_true",
+        help="let this account reach private addresses and http:// (self-hosted, LAN, sandbox)",
+    )
+    parser.add_argument("--name", default="", help="a name to recognise the account by")
 
 
 def key_value(text: str, *, flag: str, secret: bool = False) -> tuple[str, str]:

@@ -28,6 +28,7 @@ from workbench.cli.output import print_error
 from workbench.core.accounts import CredentialsUnavailable
 from workbench.core.catalog import CatalogError
 from workbench.core.errors import ProxyError, RuleError
+from workbench.core.oauth.errors import OAuthFailure
 from workbench.core.store.workspace import WorkspaceError
 
 DESCRIPTION = """\
@@ -111,6 +112,8 @@ def describe_error(exc: BaseException) -> tuple[str, Exit]:
         return exc.message, Exit.USAGE
     if isinstance(exc, ProxyError):
         return f"{exc.message} (engine: {exc.status} {exc.code})", Exit.ENGINE
+    if isinstance(exc, OAuthFailure):
+        return f"the OAuth sign-in failed: {exc}", Exit.ERROR
     if isinstance(exc, CatalogError | WorkspaceError | KeyringError | CredentialsUnavailable):
         # The core's messages for these are written for people (and hold no secret).
         return str(exc), Exit.ERROR

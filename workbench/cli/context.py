@@ -100,11 +100,8 @@ class Context:
     def engine(self) -> ProxyEngine:
         """The proxy engine over this context's accounts; closed when the command ends."""
         if self._engine is None:
-            from workbench.core.engine import ProxyEngine
-
-            connections = self.connections
-            budget = self.workspace.budget  # shared with every process on the workspace
-            self._engine = ProxyEngine(self.catalog, connections, connections, budget=budget)
+            # The workspace's shared budget, and OAuth tokens renewed as they expire.
+            self._engine = self.connections.engine()
             self._stack.push_async_callback(self._engine.aclose)
         return self._engine
 

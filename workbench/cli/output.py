@@ -143,3 +143,12 @@ def account_json(account: Account) -> dict[str, Any]:
         "created_at": account.created_at,
         "updated_at": account.updated_at,
     }
+
+
+def print_account(account: Account, *, as_json: bool) -> None:
+    """A new account as ``accounts add`` and ``accounts connect`` print it."""
+    data = account_json(account)
+    if as_json:
+        print_json(data)
+    else:
+        print_text(format_fields(data))

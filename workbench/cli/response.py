@@ -136,6 +136,8 @@ def body_text(body: Body) -> str:
 def timings_text(timings: Timings) -> str:
     """One line: total, then each phase, then the bytes moved."""
     phases = ("engine", "dns", "connect", "tls", "send", "wait", "download")
+    if timings.refresh_ms:  # an OAuth token was renewed for this request
+        phases = ("engine", "refresh", *phases[1:])
     parts = ", ".join(f"{name} {getattr(timings, name + '_ms'):.1f}" for name in phases)
     reused = ", reused connection" if timings.reused_connection else ""
     return (

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import ssl
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Protocol
 
@@ -39,7 +39,7 @@ from workbench.core.http.transport import (
     upstream_failure,
 )
 from workbench.core.http.wire import HTTPError, parse_target
-from workbench.core.injection import Scrubber, inject
+from workbench.core.injection import Injected, Scrubber, inject
 from workbench.core.progress import Progress
 from workbench.core.ratelimit import RateBudget
 
@@ -56,6 +56,30 @@ class AppLookup(Protocol):
 
     def get(self, slug_or_id: str) -> App | None:
         """Return the app with this slug or id, or None."""
+        ...
+
+
+class TokenSource(Protocol):
+    """What the engine needs to keep OAuth accounts working (``TokenRefresher`` fits)."""
+
+    def due(self, credentials: Mapping[str, str]) -> bool:
+        """True when the access token should be renewed before sending."""
+        ...
+
+    def can_refresh(self, credentials: Mapping[str, str]) -> bool:
+        """True when a 401 from the upstream may be answered by a refresh."""
+        ...
+
+    async def refresh(
+        self,
+        account: Account,
+        app: App,
+        stale: Mapping[str, str],
+        *,
+        allow_private_networks: bool,
+        rejected: bool,
+    ) -> Mapping[str, str]:
+        """Renewed credentials (shared by concurrent callers); raises ``ProxyError``."""
         ...
 
 
@@ -81,6 +105,7 @@ class ProxyEngine:
         deadline: float = DEFAULT_DEADLINE,
         max_response_bytes: int = 64 * 2**20,
         ssl_context: ssl.SSLContext | None = None,
+        tokens: TokenSource | None = None,
     ) -> None:
         """Create an engine.
 
@@ -98,6 +123,8 @@ class ProxyEngine:
             max_response_bytes: larger (decoded) bodies are refused with 502.
             ssl_context: TLS settings; verified defaults (certifi's CA bundle, or the one in
                 ``SSL_CERT_FILE``/``SSL_CERT_DIR``) when None.
+            tokens: renews OAuth access tokens before they expire and once after a 401
+                (``Connections.tokens``); without it OAuth tokens are sent as stored.
         """
         if deadline <= 0:
             raise ValueError(f"deadline must be positive, not {deadline}")
@@ -109,6 +136,7 @@ class ProxyEngine:
         self.max_response_bytes = max_response_bytes
         self._accounts = accounts
         self._credentials = credentials
+        self._tokens = tokens
         # One pool per dialer: a connection opened to a private address for one account
         # is never reused for an account that may only reach public ones.
         self._pools = {
@@ -213,30 +241,73 @@ class ProxyEngine:
             raise ProxyError.from_rule(error) from None
         deadline = self._deadline_for(request)
         try:
-            injected = inject(
-                app,
-                url,
-                headers,
-                custom_fields=account.custom_fields,
-                credentials=self._credentials.credentials(account.id),
-            )
-        except RuleError as error:
-            raise ProxyError.from_rule(error) from None
+            credentials = self._credentials.credentials(account.id)
         except CredentialsUnavailable as error:
             raise ProxyError(503, "credentials_unavailable", str(error)) from None
-        scrubber = progress.scrubber = Scrubber(injected.secrets)
-        progress.url = scrubber.mask(injected.url)
+        tokens = self._tokens if app.oauth is not None else None
+        if tokens is not None and tokens.due(credentials):
+            credentials = await self._refresh(progress, tokens, account, app, credentials, False)
+        injected = self._inject(progress, app, account, url, headers, credentials)
         # The budget comes after every check, so a refused request spends nothing, and
         # before the network, so a request over the budget never reaches the upstream.
         ticket = progress.budget = self.budget.take(request.project_id)
         try:
-            return await self._exchange(
+            result = await self._exchange(
                 progress, method, injected.url, injected.headers, deadline, on_received
             )
+            if result.status == 401 and tokens is not None and tokens.can_refresh(credentials):
+                # Once: renew the token and send again, on the same budget ticket (the
+                # refused attempt and its retry are one request to the caller).
+                credentials = await self._refresh(progress, tokens, account, app, credentials, True)
+                injected = self._inject(progress, app, account, url, headers, credentials)
+                progress.recorder.resume()
+                result = await self._exchange(
+                    progress, method, injected.url, injected.headers, deadline, on_received
+                )
+            return result
         except ProxyError as error:
             if error.code in _REFUSED_BEFORE_SENDING:
                 progress.budget = self.budget.refund(request.project_id, ticket)
             raise
+
+    def _inject(
+        self,
+        progress: Progress,
+        app: App,
+        account: Account,
+        url: str,
+        headers: list[tuple[str, str]],
+        credentials: Mapping[str, str],
+    ) -> Injected:
+        """Apply the credentials; every secret sent so far is scrubbed from what is shown."""
+        try:
+            injected = inject(
+                app, url, headers, custom_fields=account.custom_fields, credentials=credentials
+            )
+        except RuleError as error:
+            raise ProxyError.from_rule(error) from None
+        # After a refresh, the stale token is still in what the first attempt recorded.
+        scrubber = progress.scrubber = Scrubber((*progress.scrubber.secrets, *injected.secrets))
+        progress.url = scrubber.mask(injected.url)
+        return injected
+
+    async def _refresh(
+        self,
+        progress: Progress,
+        tokens: TokenSource,
+        account: Account,
+        app: App,
+        credentials: Mapping[str, str],
+        rejected: bool,
+    ) -> Mapping[str, str]:
+        with progress.recorder.refreshing():
+            return await tokens.refresh(
+                account,
+                app,
+                credentials,
+                allow_private_networks=progress.allow_private,
+                rejected=rejected,
+            )
 
     def _account_and_app(self, request: ProxyRequest) -> tuple[Account, App]:
         account = self._accounts.find_account(request.account_id)

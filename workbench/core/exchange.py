@@ -37,6 +37,9 @@ class Timings:
     ``engine_ms`` is the engine's own work before the first byte is sent (checks,
     budget, injection, DNS and address checks excluded from it are in ``dns_ms``).
     Phases that did not happen (a reused connection has no connect or TLS) are 0.
+    ``refresh_ms`` is the time spent renewing an OAuth token, when the request needed
+    one (before sending, or after a 401 and before the one retry); it is not part of
+    ``engine_ms``, and after a retry the network phases add up both attempts.
     """
 
     engine_ms: float = 0.0
@@ -50,6 +53,7 @@ class Timings:
     request_bytes: int = 0
     response_bytes: int = 0
     reused_connection: bool = False
+    refresh_ms: float = 0.0
 
     def to_dict(self) -> dict[str, float | int | bool]:
         """The timings as plain JSON-ready values."""

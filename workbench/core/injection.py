@@ -278,8 +278,9 @@ class Scrubber:
 
     def __init__(self, secrets: Iterable[str]) -> None:
         """Prepare the forms of ``secrets`` (empty strings are ignored)."""
+        self.secrets = tuple(secrets)
         masks: dict[str, str] = {}
-        for secret in secrets:
+        for secret in self.secrets:
             if secret and _URL_SAFE.fullmatch(secret):
                 masks.setdefault(secret, mask_secret(secret))  # every encoding is the same
             elif secret:

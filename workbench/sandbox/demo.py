@@ -171,7 +171,5 @@ async def open_demo() -> AsyncIterator[Demo]:
         connections = Connections(workspace, vault, catalog)
         seed_demo(connections)
         # The budget counts in the demo workspace's own file, as it does for any workspace.
-        engine = await stack.enter_async_context(
-            ProxyEngine(catalog, connections, connections, budget=workspace.budget)
-        )
+        engine = await stack.enter_async_context(connections.engine())
         yield Demo(sandbox, base_url, workspace, vault, catalog, connections, engine)

@@ -127,6 +127,30 @@ class SecretsChoiceNeeded(Exception):
 
 
 @dataclass(frozen=True)
+class OAuthClientInfo:
+    """What the connect form shows of an app's OAuth client before a sign-in.
+
+    Attributes:
+        client_id: the client id remembered for the app ("" when none).
+        secret_remembered: a secret is remembered for that client id.
+        redirect_uri: the redirect URI to register with the provider (its port is kept).
+    """
+
+    client_id: str
+    secret_remembered: bool
+    redirect_uri: str
+
+
+@dataclass(frozen=True)
+class PendingSignIn:
+    """A sign-in waiting for the browser: ``key`` names it to the session."""
+
+    key: str
+    authorize_url: str
+    redirect_uri: str
+
+
+@dataclass(frozen=True)
 class Verified:
     """The outcome of an account's verification call.
 
@@ -173,6 +197,8 @@ class Session:
         self.is_demo = is_demo
         self.warnings = warnings
         self._stack = stack
+        # key -> (AuthorizationFlow waiting for its browser, the client secret typed for it)
+        self._sign_ins: dict[str, tuple[Any, str]] = {}
 
     @classmethod
     async def open(cls, target: SessionTarget) -> Session:
@@ -214,7 +240,6 @@ class Session:
     ) -> Session:
         # In the worker thread, on purpose: see the TYPE_CHECKING note at the top.
         from workbench.core.catalog import CatalogError
-        from workbench.core.engine import ProxyEngine
         from workbench.core.store.apps import workspace_catalog
         from workbench.core.store.connections import Connections
         from workbench.core.store.vault import VaultUnavailable, default_secrets_file, open_vault
@@ -241,9 +266,7 @@ class Session:
             warnings.append(vault.reason)
         connections = Connections(workspace, vault, catalog)
         # The workspace's budget, shared with every CLI and server on this workspace.
-        engine = await stack.enter_async_context(
-            ProxyEngine(catalog, connections, connections, budget=workspace.budget)
-        )
+        engine = await stack.enter_async_context(connections.engine())
         return cls(
             catalog=catalog,
             workspace=workspace,
@@ -256,7 +279,10 @@ class Session:
         )
 
     async def aclose(self) -> None:
-        """Close the engine, the sandbox (demo) and the workspace."""
+        """Close the sign-ins still waiting, the engine, the sandbox (demo) and the workspace."""
+        for flow, _ in list(self._sign_ins.values()):
+            await flow.aclose()
+        self._sign_ins.clear()
         await self._stack.aclose()
 
     @property
@@ -379,3 +405,112 @@ class Session:
     def budget(self, project_id: str) -> BudgetSnapshot:
         """The project's rate budget now, spending nothing."""
         return self.engine.budget_snapshot(project_id)
+
+    # OAuth sign-in (the flow's listener and token exchange run here, in the worker)
+
+    def oauth_client_info(self, app_slug: str) -> OAuthClientInfo:
+        """The app's remembered OAuth client, and the redirect URI to register.
+
+        The first time, a free port is chosen and remembered, so the URI shown now is the
+        one every later sign-in of the app uses.
+        """
+        import socket
+
+        from workbench.core.oauth.redirect import redirect_uri
+
+        record, remembered = self.connections.oauth_client(app_slug)
+        port = record.redirect_port if record is not None else None
+        if port is None:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = int(probe.getsockname()[1])
+            self.connections.remember_oauth_client(app_slug, redirect_port=port)
+        client_id = record.client_id if record is not None else ""
+        return OAuthClientInfo(client_id, remembered, redirect_uri(port))
+
+    async def oauth_start(
+        self,
+        app_slug: str,
+        *,
+        client_id: str,
+        client_secret: str,
+        scopes: list[str],
+        custom_fields: Mapping[str, str],
+        allow_private_network: bool,
+    ) -> PendingSignIn:
+        """Start a sign-in: listen on the app's redirect port, build the authorize URL.
+
+        An empty ``client_secret`` uses the one remembered for ``client_id`` (or none: a
+        public client). The client id is remembered at once; the secret once it worked.
+
+        Raises:
+            RuleError: a bad client id, scope or custom field, or not an OAuth app.
+            RedirectPortBusy: the redirect port is in use.
+            VaultError: the remembered secret cannot be read.
+        """
+        from workbench.core.oauth.client import ClientCredentials
+        from workbench.core.oauth.flow import AuthorizationFlow
+        from workbench.core.store.ids import random_base62
+
+        app = self.catalog.get(app_slug)
+        if app is None:
+            raise RuleError("app_not_found", f"Unknown app '{app_slug}'", field="app")
+        secret = client_secret or self.connections.oauth_client_secret(app_slug, client_id) or ""
+        record, _ = self.connections.oauth_client(app_slug)
+        port = record.redirect_port if record is not None and record.redirect_port else 0
+        flow = await AuthorizationFlow.start(
+            app,
+            ClientCredentials(client_id.strip(), secret),
+            scopes=scopes,
+            custom_fields=custom_fields,
+            port=port,
+            allow_private_network=allow_private_network or self.engine.allow_private_networks,
+        )
+        self.connections.remember_oauth_client(
+            app_slug, client_id=client_id.strip(), redirect_port=flow.redirect_port
+        )
+        key = random_base62(16)
+        self._sign_ins[key] = (flow, client_secret)
+        return PendingSignIn(key, flow.authorize_url, flow.redirect_uri)
+
+    async def oauth_finish(
+        self,
+        key: str,
+        project_id: str,
+        external_user_id: str,
+        *,
+        environment: str,
+        name: str,
+        allow_private_network: bool,
+        wait: float,
+    ) -> Account:
+        """Wait for the browser (at most ``wait`` seconds), then store the account.
+
+        The sign-in ends here whatever happens (cancelling the caller cancels it).
+
+        Raises:
+            OAuthFailure: the provider's error, a timeout, a failing token URL.
+            RuleError: the token response's custom fields break the rules.
+        """
+        flow, typed_secret = self._sign_ins[key]
+        try:
+            authorized = await flow.finish(wait=wait)
+        finally:
+            self._sign_ins.pop(key, None)
+            await flow.aclose()
+        account = self.connections.add_oauth_account(
+            project_id,
+            external_user_id,
+            flow.app.name_slug,
+            authorized,
+            environment=environment,
+            name=name,
+            allow_private_network=allow_private_network,
+        )
+        if typed_secret:  # it worked: remembered for this client id
+            self.connections.remember_oauth_client(
+                flow.app.name_slug,
+                client_id=authorized.tokens.client_id,
+                client_secret=typed_secret,
+            )
+        return account

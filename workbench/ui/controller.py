@@ -34,6 +34,10 @@ if TYPE_CHECKING:  # types only: the session imports these (and SQLite) in its t
     from workbench.core.store.workspace import ExternalUser, Project
 
 
+# Engine refusals that marked the account unhealthy on the way.
+_HEALTH_CHANGED = frozenset({"oauth_refresh_failed", "credentials_unavailable"})
+
+
 @dataclass
 class Parts:
     """The widgets the controller drives."""
@@ -321,6 +325,8 @@ class Controller(QObject):
             self.parts.budget.set_snapshot(budget)
         else:
             await self.refresh_budget()
+        if isinstance(outcome, ProxyError) and outcome.code in _HEALTH_CHANGED:
+            await self._load_project()  # the picker shows the account's new health
 
     async def _exchange(self, composed: Composed, account: Account) -> ProxyResult:
         body = await self.bridge.run_function(_read_body, composed)

@@ -56,9 +56,10 @@ def describe(error: BaseException, *, crash_log: Path | None = None) -> str:
     from keyring.errors import KeyringError
 
     from workbench.core.catalog import CatalogError
+    from workbench.core.oauth.errors import OAuthFailure
     from workbench.core.store.migrations import WorkspaceError
 
-    if isinstance(error, CatalogError | WorkspaceError | KeyringError):
+    if isinstance(error, CatalogError | WorkspaceError | KeyringError | OAuthFailure):
         return _sentence(str(error))
     if isinstance(error, sqlite3.Error):
         return _sentence(f"The workspace database failed: {error}")

@@ -10,8 +10,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDesktopServices,
+    QGuiApplication,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -44,7 +51,9 @@ from workbench.ui.widgets.pickers import PickerBar
 from workbench.ui.widgets.response import ResponsePanel
 
 if TYPE_CHECKING:
+    from workbench.ui.backend import OAuthClientInfo, PendingSignIn
     from workbench.ui.dialogs.connect import AccountInput, ConnectAccountDialog
+    from workbench.ui.dialogs.oauthpanel import SignInInput
 
 TITLE = "Connect Proxy Workbench"
 
@@ -78,6 +87,9 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.settings = settings
         self.bridge = bridge
+        # Opens a URL in the system browser (an OAuth sign-in); tests replace it.
+        self.open_url: Callable[[str], bool] = lambda url: QDesktopServices.openUrl(QUrl(url))
+        self.sign_in_timeout = 300.0  # seconds a connect form waits for the browser
         self.target = target
         self._first_run = first_run
         self.errors = ErrorBar(self)
@@ -475,7 +487,7 @@ class MainWindow(QMainWindow):
         """Open the connect-account form for the chosen app and user."""
         # Imported when first opened: the form's field checks load the catalog's parsers,
         # which the window's first paint does not need.
-        from workbench.ui.dialogs.connect import ConnectAccountDialog
+        from workbench.ui.dialogs.connect import ConnectAccountDialog, OAuthCallbacks
 
         app, user = self.apps.current_app, self.controller.user_id
         if app is None:
@@ -511,7 +523,43 @@ class MainWindow(QMainWindow):
                 account = await self.bridge.call(Session.record_health, account.id, verified)
             return account
 
-        dialog = ConnectAccountDialog(app, user, environment, verify=verify, save=save, parent=self)
+        async def describe() -> OAuthClientInfo:
+            return await self.bridge.call(Session.oauth_client_info, app.name_slug)
+
+        async def start(values: AccountInput, sign_in: SignInInput) -> PendingSignIn:
+            return await self.bridge.run(
+                Session.oauth_start,
+                app.name_slug,
+                client_id=sign_in.client_id,
+                client_secret=sign_in.client_secret,
+                scopes=sign_in.scopes,
+                custom_fields=values.custom_fields,
+                allow_private_network=values.allow_private_network,
+            )
+
+        async def finish(pending: PendingSignIn, values: AccountInput, wait: float) -> Account:
+            return await self.bridge.run(
+                Session.oauth_finish,
+                pending.key,
+                project,
+                user,
+                environment=environment,
+                name=values.name,
+                allow_private_network=values.allow_private_network,
+                wait=wait,
+            )
+
+        oauth = OAuthCallbacks(describe, start, finish, lambda url: self.open_url(url))
+        dialog = ConnectAccountDialog(
+            app,
+            user,
+            environment,
+            verify=verify,
+            save=save,
+            oauth=oauth,
+            oauth_timeout=self.sign_in_timeout,
+            parent=self,
+        )
         dialog.account_saved.connect(
             lambda account: self.tasks.spawn(self.controller.account_added(account))
         )

@@ -118,3 +118,53 @@ def test_dns_outside_an_active_recorder_is_ignored() -> None:
     recorder = PhaseRecorder()
     note_dns(5.0)
     assert recorder.dns_ms == 0.0
+
+
+async def test_a_token_refresh_is_its_own_phase_and_a_retry_adds_up() -> None:
+    clock = Ticker()
+    recorder = PhaseRecorder(clock=clock)
+    clock.now = 100.001
+    with recorder.refreshing():  # before sending: not the engine's own time
+        clock.now = 100.051
+    await play(
+        recorder,
+        clock,
+        [
+            (100.052, "http11.send_request_headers.started"),
+            (100.053, "http11.send_request_headers.complete"),
+            (100.053, "http11.receive_response_headers.started"),
+            (100.063, "http11.receive_response_headers.complete"),
+        ],
+    )
+    recorder.mark_headers()
+    clock.now = 100.065
+    recorder.finish()  # a 401 read to the end
+    with recorder.refreshing():  # after it: the retry's refresh
+        clock.now = 100.085
+    recorder.resume()
+    await play(
+        recorder,
+        clock,
+        [
+            (100.085, "http11.send_request_headers.started"),
+            (100.086, "http11.send_request_headers.complete"),
+            (100.086, "http11.receive_response_headers.started"),
+            (100.096, "http11.receive_response_headers.complete"),
+        ],
+    )
+    recorder.mark_headers()
+    clock.now = 100.099
+    recorder.finish()
+    timings = recorder.timings()
+    assert timings.refresh_ms == pytest.approx(70.0)
+    assert timings.engine_ms == pytest.approx(2.0)  # 52 ms to the network, 50 of them refresh
+    assert timings.wait_ms == pytest.approx(20.0)
+    assert timings.send_ms == pytest.approx(2.0)
+    assert timings.download_ms == pytest.approx(5.0)
+    assert timings.total_ms == pytest.approx(99.0)
+    keys = list(timings.to_dict())
+    assert keys[-1] == "refresh_ms"  # the one key added; the others keep their order
+    assert keys[:8] == [
+        "engine_ms", "dns_ms", "connect_ms", "tls_ms", "send_ms", "wait_ms", "download_ms",
+        "total_ms",
+    ]  # fmt: skip

@@ -20,6 +20,8 @@ from workbench.core.catalog.model import (
     InjectionKind,
     OAuthSpec,
     Origin,
+    TokenAuth,
+    TokenField,
     Verification,
     app_id_for,
 )
@@ -38,6 +40,8 @@ __all__ = [
     "InjectionKind",
     "OAuthSpec",
     "Origin",
+    "TokenAuth",
+    "TokenField",
     "Verification",
     "app_id_for",
     "app_to_dict",

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from workbench.core.catalog.jsonobj import Invalid, JsonObject
-from workbench.core.catalog.model import FieldKind, FieldSpec, Injection
+from workbench.core.catalog.model import FieldKind, FieldSpec, Injection, TokenField
 from workbench.core.errors import RuleError
 from workbench.core.rules.headers import check_headers, check_method, reserved_headers
 from workbench.core.rules.hosts import (
@@ -245,11 +245,65 @@ def static_headers(
     return tuple(pairs)
 
 
-def check_oauth_url(where: str, url: str, declared: Collection[str]) -> None:
-    """An OAuth endpoint: https, with only declared custom-field placeholders."""
-    if not url.lower().startswith("https://"):
+# Authorize parameters the flow sets itself; an app's fixed ones may not replace them.
+FLOW_PARAMS = frozenset(
+    {"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge",
+     "code_challenge_method"}
+)  # fmt: skip
+
+
+def check_oauth_url(
+    where: str, url: str, declared: Collection[str], domains: Sequence[str], *, private: bool
+) -> None:
+    """An OAuth endpoint: https, with only declared custom-field placeholders.
+
+    ``http://`` is accepted only on a private app (a LAN server, the tests' local
+    authorization server) whose ``allowed_domains`` name the endpoint's authority
+    literally, as its base URL must: it is then reachable only where private networks
+    are allowed, like the app itself.
+    """
+    scheme, _, rest = url.partition("://")
+    authority = rest.split("/", 1)[0].lower()
+    literal = {entry.lower() for entry in domains}
+    if scheme.lower() != "https" and not (
+        scheme.lower() == "http" and private and authority in literal
+    ):
         raise Invalid(where, "must start with https://")
     _check_declared(where, _rule(where, placeholders, url), declared)
+
+
+def check_token_fields(
+    where: str,
+    tokens: Sequence[TokenField],
+    custom_fields: Sequence[FieldSpec],
+    domains: Sequence[str],
+) -> None:
+    """Each token field fills a declared custom field once, and is bounded.
+
+    A value from the network decides where the account's credential goes, so it must be
+    held in by something the catalog states: a ``pattern``, or ``allowed_domains`` that
+    do not take their host from that very field (Salesforce's do, so its field needs a
+    pattern).
+    """
+    specs = {spec.name: spec for spec in custom_fields}
+    seen: set[str] = set()
+    for index, token in enumerate(tokens):
+        at = f"{where}[{index}]"
+        spec = specs.get(token.field)
+        if spec is None:
+            raise Invalid(
+                f"{at}.field", f"names {token.field!r}, which custom_fields does not declare"
+            )
+        if token.field in seen:
+            raise Invalid(f"{at}.field", f"fills {token.field!r} a second time")
+        seen.add(token.field)
+        in_domains = any(token.field in placeholders(entry) for entry in domains if "{{" in entry)
+        if spec.pattern is None and in_domains:
+            raise Invalid(
+                f"{at}.field",
+                f"{token.field!r} comes from the token response and names the allowed domain: "
+                "give it a pattern that bounds it",
+            )
 
 
 def check_verification_path(where: str, path: str) -> None:

@@ -16,6 +16,8 @@ from workbench.core.store.ids import BASE62
 AuthType = Literal["oauth", "keys", "none"]
 InjectionKind = Literal["header", "query", "basic", "path_prefix"]
 FieldKind = Literal["host", "label", "text"]
+TokenAuth = Literal["client_secret_post", "client_secret_basic"]
+TokenTake = Literal["value", "host"]
 Origin = Literal["builtin", "imported", "sandbox"]
 
 _APP_ID_LENGTH = 6
@@ -71,14 +73,38 @@ class ConnectSpec:
 
 
 @dataclass(frozen=True)
+class TokenField:
+    """A custom field whose value comes from the token response, not from a person.
+
+    ``take`` is ``value`` (the response member as it is) or ``host`` (the host, with any
+    port, of a URL such as Salesforce's ``instance_url``). The value then passes the
+    same checks as a typed custom field (see ``account_input.check_token_fields``).
+    """
+
+    field: str  # the custom field it fills
+    key: str  # the member of the token response it comes from
+    take: TokenTake = "value"
+
+
+@dataclass(frozen=True)
 class OAuthSpec:
-    """How an OAuth app's tokens are obtained (not used by the proxy itself)."""
+    """How an OAuth app's tokens are obtained (authorization code with PKCE).
+
+    ``scopes`` are the ones preselected when connecting; ``scope_separator`` joins them
+    (a comma for Slack or Zoho). ``pkce`` says the provider requires PKCE (the workbench
+    always sends it). ``authorize_params`` are extra fixed authorize parameters (Google's
+    ``access_type=offline``); ``token_auth`` is how the client authenticates at the token
+    URL; ``token_fields`` map token-response members to custom fields.
+    """
 
     authorize_url: str
     token_url: str
     scopes: tuple[str, ...] = ()
     scope_separator: str = " "
     pkce: bool = False
+    authorize_params: tuple[tuple[str, str], ...] = ()
+    token_auth: TokenAuth = "client_secret_post"
+    token_fields: tuple[TokenField, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ URL-facing checks (allowed domains, base URL, custom-field values, headers) are 
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, get_args
 
 from workbench.core.catalog import checks
@@ -24,6 +25,9 @@ from workbench.core.catalog.model import (
     InjectionKind,
     OAuthSpec,
     Origin,
+    TokenAuth,
+    TokenField,
+    TokenTake,
     Verification,
     app_id_for,
 )
@@ -136,13 +140,7 @@ def app_to_dict(app: App) -> dict[str, Any]:
     if app.static_headers:
         data["static_headers"] = dict(app.static_headers)
     if app.oauth is not None:
-        data["oauth"] = {
-            "authorize_url": app.oauth.authorize_url,
-            "token_url": app.oauth.token_url,
-            "scopes": list(app.oauth.scopes),
-            "scope_separator": app.oauth.scope_separator,
-            "pkce": app.oauth.pkce,
-        }
+        data["oauth"] = _oauth_to_dict(app.oauth)
     if app.verification is not None:
         data["verification"] = {
             "method": app.verification.method,
@@ -182,6 +180,14 @@ def _build(obj: JsonObject, origin: Origin) -> App:
     if proxy_enabled and auth_type != "none" and not injection:
         raise Invalid("injection", f"a proxy-enabled {auth_type!r} app needs at least one entry")
     static_headers = checks.static_headers(obj.optional_child("static_headers"), injection)
+    oauth = _oauth(obj.optional_child("oauth"), custom_fields, domains, private=private)
+    if oauth is not None:
+        # A field the token response fills is not typed by a person.
+        filled = {token.field for token in oauth.token_fields}
+        custom_fields = tuple(
+            dataclasses.replace(spec, source="oauth") if spec.name in filled else spec
+            for spec in custom_fields
+        )
     return App(
         name_slug=slug,
         name=obj.text("name"),
@@ -196,7 +202,7 @@ def _build(obj: JsonObject, origin: Origin) -> App:
         credentials=credentials,
         injection=injection,
         static_headers=static_headers,
-        oauth=_oauth(obj.optional_child("oauth"), custom_fields),
+        oauth=oauth,
         verification=_verification(obj.optional_child("verification")),
         rate_limit=obj.mapping("rate_limit"),
         notes=obj.text("notes", default="", allow_empty=True),
@@ -250,21 +256,80 @@ def _injection(obj: JsonObject) -> Injection:
     return Injection(kind, name=obj.text("name"), template=obj.text("template"))
 
 
-def _oauth(obj: JsonObject | None, custom_fields: tuple[FieldSpec, ...]) -> OAuthSpec | None:
+def _oauth(
+    obj: JsonObject | None,
+    custom_fields: tuple[FieldSpec, ...],
+    domains: Sequence[str],
+    *,
+    private: bool,
+) -> OAuthSpec | None:
     if obj is None:
         return None
-    obj.check_keys({"authorize_url", "token_url", "scopes", "scope_separator", "pkce"})
+    obj.check_keys(
+        {
+            "authorize_url",
+            "token_url",
+            "scopes",
+            "scope_separator",
+            "pkce",
+            "authorize_params",
+            "token_auth",
+            "token_fields",
+        }
+    )
     declared = {spec.name for spec in custom_fields}
     urls = {key: obj.text(key) for key in ("authorize_url", "token_url")}
     for key, url in urls.items():
-        checks.check_oauth_url(obj.where(key), url, declared)
+        checks.check_oauth_url(obj.where(key), url, declared, domains, private=private)
+    params = obj.mapping("authorize_params")
+    for name, value in params.items():
+        if not isinstance(value, str) or name in checks.FLOW_PARAMS:
+            raise Invalid(
+                f"{obj.where('authorize_params')}.{name}",
+                "must be a text value and not one the flow sets itself",
+            )
+    tokens = tuple(_token_field(item) for item in obj.objects("token_fields"))
+    checks.check_token_fields(obj.where("token_fields"), tokens, custom_fields, domains)
+    token_auth: TokenAuth = obj.choice(
+        "token_auth", get_args(TokenAuth), default="client_secret_post"
+    )
     return OAuthSpec(
         authorize_url=urls["authorize_url"],
         token_url=urls["token_url"],
         scopes=obj.strings("scopes"),
         scope_separator=obj.text("scope_separator", default=" ", allow_empty=True),
         pkce=obj.flag("pkce", default=False),
+        authorize_params=tuple(sorted(params.items())),
+        token_auth=token_auth,
+        token_fields=tokens,
     )
+
+
+def _token_field(obj: JsonObject) -> TokenField:
+    obj.check_keys({"field", "from", "take"})
+    take: TokenTake = obj.choice("take", get_args(TokenTake), default="value")
+    return TokenField(field=obj.text("field"), key=obj.text("from"), take=take)
+
+
+def _oauth_to_dict(oauth: OAuthSpec) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "authorize_url": oauth.authorize_url,
+        "token_url": oauth.token_url,
+        "scopes": list(oauth.scopes),
+        "scope_separator": oauth.scope_separator,
+        "pkce": oauth.pkce,
+    }
+    if oauth.authorize_params:
+        data["authorize_params"] = dict(oauth.authorize_params)
+    if oauth.token_auth != "client_secret_post":
+        data["token_auth"] = oauth.token_auth
+    if oauth.token_fields:
+        data["token_fields"] = [
+            {"field": token.field, "from": token.key}
+            | ({"take": token.take} if token.take != "value" else {})
+            for token in oauth.token_fields
+        ]
+    return data
 
 
 def _verification(obj: JsonObject | None) -> Verification | None:

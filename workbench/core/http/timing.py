@@ -11,7 +11,8 @@ request, the context is per task).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 
 from workbench.core.exchange import Timings
@@ -62,6 +63,9 @@ class PhaseRecorder:
         self._network_at: float | None = None
         self._headers_at: float | None = None
         self._finished_at: float | None = None
+        self.refresh_ms = 0.0
+        self._refresh_before_network = 0.0  # ms, taken out of the engine's own time
+        self._downloaded = 0.0  # ms of download in attempts before the last
 
     def trace(self, event: str) -> None:
         """The ``trace`` callback: ``event`` is ``"<layer>.<phase>.<edge>"``."""
@@ -87,6 +91,25 @@ class PhaseRecorder:
         """Note that the response headers have arrived (the download starts)."""
         self._headers_at = self._clock()
 
+    @contextmanager
+    def refreshing(self) -> Iterator[None]:
+        """Time an OAuth token refresh as a phase of its own."""
+        began = self._clock()
+        try:
+            yield
+        finally:
+            spent = (self._clock() - began) * 1000.0
+            self.refresh_ms += spent
+            if self._network_at is None:
+                self._refresh_before_network += spent
+
+    def resume(self) -> None:
+        """Start another attempt (a retry after a refresh): the phases add up."""
+        if self._headers_at is not None and self._finished_at is not None:
+            self._downloaded += (self._finished_at - self._headers_at) * 1000.0
+        self._headers_at = None
+        self._finished_at = None
+
     def finish(self) -> None:
         """Note that the exchange is over (body read, or failed)."""
         if self._finished_at is None:
@@ -97,13 +120,13 @@ class PhaseRecorder:
         end = self._finished_at if self._finished_at is not None else self._clock()
         total = (end - self.started) * 1000.0
         network_at = self._network_at if self._network_at is not None else end
-        engine = (network_at - self.started) * 1000.0
+        engine = (network_at - self.started) * 1000.0 - self._refresh_before_network
         dns = self.dns_ms
         # The guarded backend resolves inside connect_tcp: the TCP connect itself is the rest.
         connect = self._spent.get("connect_tcp", 0.0) - dns
-        download = 0.0
+        download = self._downloaded
         if self._headers_at is not None:
-            download = (end - self._headers_at) * 1000.0
+            download += (end - self._headers_at) * 1000.0
         return Timings(
             engine_ms=_ms(engine),
             dns_ms=_ms(dns),
@@ -119,6 +142,7 @@ class PhaseRecorder:
             request_bytes=request_bytes,
             response_bytes=response_bytes,
             reused_connection=self._network_at is not None and "connect_tcp" not in self._spent,
+            refresh_ms=_ms(self.refresh_ms),
         )
 
 

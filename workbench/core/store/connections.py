@@ -18,17 +18,19 @@ import base64
 import hmac
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import Protocol
+from contextlib import AbstractAsyncContextManager, contextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Protocol
 
 from workbench.core.accounts import ENVIRONMENTS, Account, CredentialsUnavailable
 from workbench.core.catalog import App, Catalog
 from workbench.core.errors import ProxyError, RuleError
 from workbench.core.exchange import ProxyRequest, ProxyResult
 from workbench.core.injection import redact, render_template
-from workbench.core.store.account_input import check_custom_fields, check_secrets
+from workbench.core.oauth.tokens import ACCESS_TOKEN, NOT_SECRET
+from workbench.core.store.account_input import check_custom_fields, check_secret, check_secrets
 from workbench.core.store.faults import checkpoint
-from workbench.core.store.filelock import FileLock, lock_path
+from workbench.core.store.filelock import FileLock, held, lock_path
 from workbench.core.store.ids import is_id, new_id, random_base62
 from workbench.core.store.reconcile import (
     DAMAGED_DETAIL,
@@ -44,8 +46,14 @@ from workbench.core.store.vault import (
     VaultError,
     account_key,
     client_secret_key,
+    oauth_client_secret_key,
 )
-from workbench.core.store.workspace import Project, Workspace
+from workbench.core.store.workspace import OAuthClientRecord, Project, Workspace
+
+if TYPE_CHECKING:
+    from workbench.core.engine import ProxyEngine
+    from workbench.core.oauth.flow import Authorized
+    from workbench.core.oauth.refresh import TokenRefresher
 
 __all__ = ["Connections", "Sender", "check_custom_fields", "check_secrets"]
 
@@ -80,6 +88,7 @@ class Connections:
         # every change to both stores, across threads and processes.
         self._lock = FileLock(lock_path(workspace.path))
         self._journal = Journal(vault)
+        self._refresher: TokenRefresher | None = None
 
     def reconcile(self) -> Reconciled:
         """Finish what a crash interrupted: see :func:`~workbench.core.store.reconcile.reconcile`.
@@ -132,6 +141,54 @@ class Connections:
             VaultError: the secrets could not be saved; nothing was added.
             WorkspaceError: the workspace could not store the account; nothing was added.
         """
+        app = self._check_owner(project_id, external_user_id, environment, app_slug)
+        fields = check_custom_fields(
+            app, custom_fields or {}, allow_private_network=allow_private_network
+        )
+        secret_values = check_secrets(app, secrets or {})
+        draft = _draft(project_id, external_user_id, app, environment, name, fields)
+        draft = replace(draft, allow_private_network=allow_private_network)
+        return self._store_new(draft, secret_values, account_id)
+
+    def add_oauth_account(
+        self,
+        project_id: str,
+        external_user_id: str,
+        app_slug: str,
+        authorized: Authorized,
+        *,
+        environment: str = "development",
+        name: str = "",
+        allow_private_network: bool = False,
+    ) -> Account:
+        """Store the account a finished OAuth sign-in produced (tokens to the vault only).
+
+        Its custom fields (typed, and those the token response filled) pass the same
+        checks as :meth:`add_account`'s; the vault entry holds the tokens under
+        Pipedream's credential names.
+
+        Raises:
+            RuleError: as :meth:`add_account`; also when the app is not an OAuth app.
+            VaultError: the tokens could not be saved; nothing was added.
+            WorkspaceError: the workspace could not store the account; nothing was added.
+        """
+        app = self._check_owner(project_id, external_user_id, environment, app_slug)
+        if app.oauth is None:
+            raise RuleError("not_oauth", f"{app.name} is not an OAuth app", field="app")
+        fields = check_custom_fields(
+            app, authorized.custom_fields, allow_private_network=allow_private_network
+        )
+        token_spec = next((spec for spec in app.credentials if spec.name == ACCESS_TOKEN), None)
+        if token_spec is not None:
+            check_secret(app, token_spec, authorized.tokens.access_token)
+        draft = _draft(project_id, external_user_id, app, environment, name, fields)
+        draft = replace(draft, allow_private_network=allow_private_network)
+        return self._store_new(draft, authorized.tokens.to_credentials(), None)
+
+    def _check_owner(
+        self, project_id: str, external_user_id: str, environment: str, app_slug: str
+    ) -> App:
+        """The app, once the project, the user id and the environment are known good."""
         if self.workspace.get_project(project_id) is None:
             raise RuleError(
                 "project_not_found", f"Project '{project_id}' does not exist", field="project"
@@ -151,22 +208,15 @@ class Connections:
         app = self.catalog.get(app_slug)
         if app is None:
             raise RuleError("app_not_found", f"Unknown app '{app_slug}'", field="app")
-        fields = check_custom_fields(
-            app, custom_fields or {}, allow_private_network=allow_private_network
-        )
-        secret_values = check_secrets(app, secrets or {})
+        return app
+
+    def _store_new(
+        self, draft: Account, secret_values: Mapping[str, str], account_id: str | None
+    ) -> Account:
+        """Store a checked account: secrets first, then the row (see the module docstring)."""
         with self._lock:
             new_account_id = self._fresh_account_id(account_id)
-            account = Account(
-                id=new_account_id,
-                project_id=project_id,
-                app_slug=app.name_slug,
-                external_user_id=external_user_id,
-                environment=environment,
-                name=name.strip(),
-                custom_fields=fields,
-                allow_private_network=allow_private_network,
-            )
+            account = replace(draft, id=new_account_id)
             with self._changing([new_account_id]):
                 self.vault.set_credentials(new_account_id, secret_values)
                 try:
@@ -320,6 +370,119 @@ class Connections:
                 self._mark_unhealthy(account_id, MISSING_DETAIL)
         return secrets
 
+    def mark_unhealthy(self, account_id: str, detail: str) -> None:
+        """Record why an account stopped working (shown in the picker and the lists)."""
+        self._mark_unhealthy(account_id, detail[:HEALTH_DETAIL_CHARS])
+
+    # OAuth: the user's own clients, and the tokens the refresher renews
+
+    def engine(self, **options: Any) -> ProxyEngine:
+        """A proxy engine over these accounts: the workspace's shared budget, tokens renewed.
+
+        ``options`` go to :class:`ProxyEngine` (``events``, ``allow_private_networks``...).
+        """
+        from workbench.core.engine import ProxyEngine
+
+        options.setdefault("budget", self.workspace.budget)
+        return ProxyEngine(self.catalog, self, self, tokens=self.tokens, **options)
+
+    @property
+    def tokens(self) -> TokenRefresher:
+        """The engine's refresher of this workspace's OAuth tokens (one per connections)."""
+        if self._refresher is None:
+            from workbench.core.oauth.refresh import TokenRefresher
+
+            self._refresher = TokenRefresher(self)
+        return self._refresher
+
+    def oauth_client(self, app_slug: str) -> tuple[OAuthClientRecord | None, bool]:
+        """The OAuth client remembered for an app, and whether its secret is remembered.
+
+        Raises:
+            VaultError: the vault cannot be read.
+        """
+        record = self.workspace.oauth_client(app_slug)
+        if record is None or not record.client_id:
+            return record, False
+        secret = self.vault.get(oauth_client_secret_key(app_slug, record.client_id))
+        return record, secret is not None
+
+    def remember_oauth_client(
+        self,
+        app_slug: str,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        redirect_port: int | None = None,
+    ) -> OAuthClientRecord:
+        """Remember an app's OAuth client: id and port in the workspace, secret in the vault.
+
+        The secret is stored under the client id, so it can never be read back for
+        another client; it goes first (a crash then leaves an unused secret, never a
+        client id with a wrong secret).
+
+        Raises:
+            RuleError: a secret without a client id, or one with control characters.
+            VaultError: the secret was not saved (nothing was changed).
+            WorkspaceError: the id or port was not saved.
+        """
+        if client_secret is not None:
+            if not client_id:
+                raise RuleError(
+                    "missing_client_id", "A client secret needs its client id", field="client_id"
+                )
+            if not client_secret.isprintable():
+                raise RuleError(
+                    "bad_client_secret",
+                    "The client secret must be text without line breaks or control characters",
+                    field="client_secret",
+                )
+        with self._lock:
+            if client_secret:
+                assert client_id is not None
+                self.vault.set(oauth_client_secret_key(app_slug, client_id), client_secret)
+            return self.workspace.save_oauth_client(
+                app_slug, client_id=client_id, redirect_port=redirect_port
+            )
+
+    def oauth_client_secret(self, app_slug: str, client_id: str) -> str | None:
+        """The remembered secret of an app's OAuth client ``client_id``, or None.
+
+        Raises:
+            CredentialsUnavailable: the vault cannot be read.
+        """
+        try:
+            return self.vault.get(oauth_client_secret_key(app_slug, client_id))
+        except VaultError as exc:
+            raise CredentialsUnavailable(f"The OAuth client secret cannot be read: {exc}") from exc
+
+    def store_tokens(self, account_id: str, credentials: Mapping[str, str]) -> bool:
+        """Replace an account's vault entry with refreshed tokens; False if it is gone.
+
+        Holds the writers' lock and checks the row first: a refresh that ends after the
+        account was removed must not leave its secrets behind. One vault entry is
+        replaced at once, so there is nothing for the journal to finish after a crash.
+
+        Raises:
+            CredentialsUnavailable: the vault refused the write.
+        """
+        with self._lock:
+            if self.workspace.find_account(account_id) is None:
+                return False
+            try:
+                self.vault.set_credentials(account_id, credentials)
+            except VaultError as exc:
+                raise CredentialsUnavailable(
+                    f"The refreshed tokens of account {account_id} could not be saved: {exc}"
+                ) from exc
+        return True
+
+    def refresh_lock(self) -> AbstractAsyncContextManager[object]:
+        """The lock every process takes to refresh this workspace's tokens."""
+        # Longer than one refresh may take, so a waiting process outlasts the one refreshing.
+        path = self.workspace.path.with_name(self.workspace.path.name + ".oauth.lock")
+        return held(path, patience=60.0)
+
     def _mark_unhealthy(self, account_id: str, detail: str) -> None:
         account = self.find_account(account_id)
         if account is not None and (account.healthy, account.health_detail) != (False, detail):
@@ -447,9 +610,16 @@ class Connections:
         return result.status in app.verification.expect_status, detail
 
 
+def _draft(
+    project_id: str, user: str, app: App, environment: str, name: str, fields: dict[str, str]
+) -> Account:
+    """A checked account before it has an id (``environment`` checked by ``_check_owner``)."""
+    return Account("", project_id, app.name_slug, user, environment, name.strip(), fields)  # type: ignore[arg-type]
+
+
 def _secret_forms(app: App, account: Account, secrets: Mapping[str, str]) -> list[str]:
     """The account's secrets plus the Basic blobs built from them (an upstream may echo one)."""
-    forms = [value for value in secrets.values() if value]
+    forms = [value for name, value in secrets.items() if value and name not in NOT_SECRET]
     for injection in app.injection:
         if injection.kind != "basic":
             continue

@@ -8,10 +8,13 @@ crash never leaves the lock held.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator
 from os import PathLike
 from pathlib import Path
 from types import TracebackType
@@ -120,3 +123,33 @@ def lock_path(path: str | PathLike[str]) -> Path:
     """The lock file that guards ``path``: the same name with ``.lock`` appended."""
     file = Path(path)
     return file.with_name(file.name + ".lock")
+
+
+@contextlib.asynccontextmanager
+async def held(
+    path: str | PathLike[str], *, patience: float = DEFAULT_TIMEOUT, poll: float = 0.02
+) -> AsyncIterator[None]:
+    """Hold an exclusive lock on ``path`` without blocking the event loop while waiting.
+
+    For a lock kept across network I/O (an OAuth token refresh): every entry opens the
+    file anew, so it excludes other processes, other threads and other tasks alike.
+
+    Raises:
+        StoreBusy: another holder kept it for more than ``patience`` seconds.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + patience
+        while not _try_lock(fd):
+            if time.monotonic() >= deadline:
+                raise StoreBusy(
+                    f"another workbench process has held {path} for over {patience:g} s; "
+                    "try again when it has finished"
+                )
+            await asyncio.sleep(poll)
+        try:
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)

@@ -95,11 +95,24 @@ def _v4_server_tokens(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX server_tokens_by_project ON server_tokens(project_id)")
 
 
+def _v5_oauth_clients(conn: sqlite3.Connection) -> None:
+    """The user's own OAuth client per app: its id and redirect port (the secret: vault)."""
+    conn.execute(
+        """CREATE TABLE oauth_clients (
+            app_slug TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL DEFAULT '',
+            redirect_port INTEGER CHECK (redirect_port BETWEEN 1 AND 65535),
+            updated_at TEXT NOT NULL
+        ) WITHOUT ROWID"""
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_initial,
     _v2_imported_apps,
     _v3_health_detail,
     _v4_server_tokens,
+    _v5_oauth_clients,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

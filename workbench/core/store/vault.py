@@ -42,6 +42,7 @@ __all__ = [
     "account_key",
     "client_secret_key",
     "default_secrets_file",
+    "oauth_client_secret_key",
     "open_vault",
 ]
 
@@ -120,9 +121,24 @@ def _key_description(key: str) -> str:
     project, _, rest = key.removeprefix("project:").partition(":")
     if key.startswith("project:") and rest == "client_secret":
         return f"the client secret of project {project}"
+    if key.startswith(OAUTH_CLIENT_PREFIX):
+        app = key.removeprefix(OAUTH_CLIENT_PREFIX).partition(":")[0]
+        return f"the OAuth client secret of app {app}"
     if key.startswith("journal:"):
         return "the vault's journal of unfinished changes"
     return f"the vault entry {key!r}"
+
+
+OAUTH_CLIENT_PREFIX = "oauth-client:"
+
+
+def oauth_client_secret_key(app_slug: str, client_id: str) -> str:
+    """The vault key holding the secret of the user's OAuth client ``client_id`` of an app.
+
+    Keyed by the client id too: an account refreshes with the client it was connected
+    with, and a secret can never be paired with another client's id.
+    """
+    return f"{OAUTH_CLIENT_PREFIX}{app_slug}:{client_id}"
 
 
 def client_secret_key(project_id: str) -> str:

@@ -31,7 +31,14 @@ from workbench.core.store.tokens import IssuedTokens
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ExternalUser", "Project", "Workspace", "WorkspaceError", "default_workspace_path"]
+__all__ = [
+    "ExternalUser",
+    "OAuthClientRecord",
+    "Project",
+    "Workspace",
+    "WorkspaceError",
+    "default_workspace_path",
+]
 
 Clock = Callable[[], datetime]
 
@@ -95,6 +102,20 @@ class ExternalUser:
     project_id: str
     external_id: str
     created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class OAuthClientRecord:
+    """The user's own OAuth client of one app, as the workspace keeps it (no secret).
+
+    ``client_id`` is "" until one is given; ``redirect_port`` is the loopback port the
+    redirect URI uses, kept so the URI registered with the provider stays valid.
+    """
+
+    app_slug: str
+    client_id: str
+    redirect_port: int | None
     updated_at: str
 
 
@@ -483,3 +504,44 @@ class Workspace:
         with self._db.write() as conn:
             cursor = conn.execute("DELETE FROM imported_apps WHERE slug = ?", (slug,))
         return cursor.rowcount > 0
+
+    # OAuth clients (the user's own, per app; their secrets live in the vault)
+
+    def oauth_client(self, app_slug: str) -> OAuthClientRecord | None:
+        """The OAuth client remembered for ``app_slug``, or None."""
+        rows = self._db.read(
+            "SELECT app_slug, client_id, redirect_port, updated_at FROM oauth_clients "
+            "WHERE app_slug = ?",
+            (app_slug,),
+        )
+        return OAuthClientRecord(**dict(rows[0])) if rows else None
+
+    def save_oauth_client(
+        self, app_slug: str, *, client_id: str | None = None, redirect_port: int | None = None
+    ) -> OAuthClientRecord:
+        """Remember an app's client id and/or redirect port (what is None stays as it was).
+
+        Raises:
+            WorkspaceError: an empty slug, a client id with control characters or a port
+                outside 1-65535.
+        """
+        if not app_slug:
+            raise WorkspaceError("an OAuth client needs an app slug")
+        if client_id is not None and not client_id.isprintable():
+            raise WorkspaceError("an OAuth client id must be printable text")
+        if redirect_port is not None and not 1 <= redirect_port <= 65535:
+            raise WorkspaceError(f"redirect port {redirect_port} is not between 1 and 65535")
+        with self._db.write() as conn:
+            conn.execute(
+                "INSERT INTO oauth_clients (app_slug, client_id, redirect_port, updated_at) "
+                "VALUES (?, COALESCE(?, ''), ?, ?) ON CONFLICT (app_slug) DO UPDATE SET "
+                "client_id = COALESCE(?, client_id), "
+                "redirect_port = COALESCE(?, redirect_port), updated_at = excluded.updated_at",
+                (app_slug, client_id, redirect_port, self._now(), client_id, redirect_port),
+            )
+            row = conn.execute(
+                "SELECT app_slug, client_id, redirect_port, updated_at FROM oauth_clients "
+                "WHERE app_slug = ?",
+                (app_slug,),
+            ).fetchone()
+        return OAuthClientRecord(**dict(row))

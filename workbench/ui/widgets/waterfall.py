@@ -19,6 +19,15 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("Wait", "wait_ms", "#1f6feb"),
     ("Download", "download_ms", "#0ea5b7"),
 )
+# Shown after the engine's own time when the request renewed an OAuth token.
+REFRESH_PHASE = ("Token refresh", "refresh_ms", "#d1242f")
+
+
+def phases_of(timings: Timings | None) -> tuple[tuple[str, str, str], ...]:
+    """The phases one request went through (the token refresh only when there was one)."""
+    if timings is None or not timings.refresh_ms:
+        return PHASES
+    return (PHASES[0], REFRESH_PHASE, *PHASES[1:])
 
 
 def format_ms(value: float) -> str:
@@ -32,7 +41,9 @@ def format_ms(value: float) -> str:
 
 def waterfall_text(timings: Timings) -> str:
     """The waterfall as text (accessible description, copy)."""
-    lines = [f"{label}: {format_ms(getattr(timings, field))}" for label, field, _ in PHASES]
+    lines = [
+        f"{label}: {format_ms(getattr(timings, field))}" for label, field, _ in phases_of(timings)
+    ]
     lines.append(f"Total: {format_ms(timings.total_ms)}")
     lines.append("Connection reused" if timings.reused_connection else "New connection")
     return "\n".join(lines)
@@ -70,7 +81,7 @@ class TimingView(QWidget):
 
     def sizeHint(self) -> QSize:
         """Room for every phase and the summary line."""
-        return QSize(420, self._row_height() * (len(PHASES) + 3) + 8)
+        return QSize(420, self._row_height() * (len(phases_of(self._timings)) + 3) + 8)
 
     def minimumSizeHint(self) -> QSize:
         """The same as the size hint: the waterfall is unreadable when squeezed."""
@@ -94,14 +105,15 @@ class TimingView(QWidget):
             )
             return
         timings = self._timings
-        label_width = max(metrics.horizontalAdvance(label) for label, _, _ in PHASES) + 16
+        phases = phases_of(timings)
+        label_width = max(metrics.horizontalAdvance(label) for label, _, _ in phases) + 16
         value_width = metrics.horizontalAdvance("00,000.0 ms") + 12
         bar_left = label_width
         bar_width = max(40, self.width() - label_width - value_width - 8)
-        parts = [max(0.0, getattr(timings, field)) for _, field, _ in PHASES]
+        parts = [max(0.0, getattr(timings, field)) for _, field, _ in phases]
         scale = max(timings.total_ms, sum(parts), 0.001)
         start = 0.0
-        for index, ((label, _, color), value) in enumerate(zip(PHASES, parts, strict=True)):
+        for index, ((label, _, color), value) in enumerate(zip(phases, parts, strict=True)):
             top = 4 + index * row
             painter.setPen(text)
             painter.drawText(
@@ -119,7 +131,7 @@ class TimingView(QWidget):
                 format_ms(value),
             )
             start += value
-        top = 4 + len(PHASES) * row
+        top = 4 + len(phases) * row
         painter.setPen(palette.mid().color())
         painter.drawLine(int(bar_left), top + 2, int(bar_left + bar_width), top + 2)
         painter.setPen(text)
