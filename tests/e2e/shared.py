@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers.cli import RunningCli, file_vault, prepare_secrets_file
+from tests.helpers.cli import RunningCli, bearer_app_dict, file_vault, prepare_secrets_file
 from tests.helpers.rest import request_token
 from workbench.core.catalog import Catalog, parse_app
 from workbench.core.store.connections import Connections
@@ -29,24 +29,7 @@ USER = "qa@example.com"
 
 def app_dict(authority: str) -> dict[str, object]:
     """An app (our schema) whose only allowed domain is the sandbox upstream."""
-    return {
-        "name_slug": "local_echo",
-        "name": "Local echo (test)",
-        "auth_type": "keys",
-        "connect": {
-            "proxy_enabled": True,
-            "allowed_domains": [authority],
-            "base_proxy_target_url": f"http://{authority}",
-        },
-        "credentials": [{"name": "api_token", "label": "API token"}],
-        "injection": [
-            {
-                "in": "header",
-                "name": "Authorization",
-                "template": "Bearer {{credentials.api_token}}",
-            }
-        ],
-    }
+    return bearer_app_dict(authority, slug="local_echo", name="Local echo (test)")
 
 
 @dataclass

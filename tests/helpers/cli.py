@@ -163,11 +163,14 @@ class RunningCli:
             self.process.stderr.close()
 
 
-def write_app_file(directory: Path, authority: str) -> Path:
-    """An import file in our schema: one app whose allowed domain is the sandbox."""
-    app = {
-        "name_slug": "local_crm",
-        "name": "Local CRM (test)",
+def bearer_app_dict(
+    authority: str, *, slug: str = "local_crm", name: str = "Local CRM (test)"
+) -> dict[str, Any]:
+    """An app in our schema whose only allowed domain is ``authority`` (a local upstream),
+    sending a bearer token."""
+    return {
+        "name_slug": slug,
+        "name": name,
         "auth_type": "keys",
         "connect": {
             "proxy_enabled": True,
@@ -182,6 +185,13 @@ def write_app_file(directory: Path, authority: str) -> Path:
                 "template": "Bearer {{credentials.api_token}}",
             }
         ],
+    }
+
+
+def write_app_file(directory: Path, authority: str) -> Path:
+    """An import file in our schema: one app whose allowed domain is the sandbox."""
+    app = {
+        **bearer_app_dict(authority),
         "verification": {"method": "GET", "path": "/v1/me", "expect_status": [200]},
     }
     path = directory / "apps.json"

@@ -21,6 +21,7 @@ from PySide6.QtCore import (
 )
 
 from workbench.ui import theme
+from workbench.ui.models.titles import column_title
 
 if TYPE_CHECKING:  # types only: the catalog's parsers are imported by the session
     from workbench.core.catalog import App, Catalog
@@ -109,13 +110,7 @@ class AppTableModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         """Column titles."""
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(_HEADERS)
-        ):
-            return _HEADERS[section]
-        return None
+        return column_title(_HEADERS, section, orientation, role)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """What a row shows."""

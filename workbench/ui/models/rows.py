@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 from workbench.core.draft import Row
 from workbench.core.rules import Finding
 from workbench.ui import theme
+from workbench.ui.models.titles import column_title
 
 Index = QModelIndex | QPersistentModelIndex
 ENABLED, NAME, VALUE = range(3)
@@ -97,13 +98,7 @@ class RowsModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         """Column titles."""
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(_TITLES)
-        ):
-            return _TITLES[section]
-        return None
+        return column_title(_TITLES, section, orientation, role)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         """Editable cells; the switch is a check box; the blank row has no switch."""
