@@ -66,3 +66,12 @@ def test_without_a_display_it_renders_the_tour_and_exits(tmp_path: Path) -> None
         "07-dark-theme.png",
     ]
     assert all((folder / name).stat().st_size > 10_000 for name in shots)
+
+
+def test_the_tour_leaves_the_user_s_settings_alone(tmp_path: Path) -> None:
+    env = os.environ.copy()
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    done = launch("--demo", "--screenshot-dir", str(tmp_path / "shots"), env=env, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert len(list((tmp_path / "shots").glob("*.png"))) == 7
+    assert not (tmp_path / "config").exists()

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,14 +164,17 @@ def run(options: WindowOptions) -> int:
         )
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         options = WindowOptions(screenshot_dir=folder, settings=options.settings)
+    settings_path = options.settings or default_settings_path()
     if options.screenshot_dir is not None:
         options.screenshot_dir.mkdir(parents=True, exist_ok=True)
+        if options.settings is None:  # the tour switches themes: never in the user's settings
+            settings_path = Path(tempfile.mkdtemp(prefix="workbench-tour-")) / "workbench.ini"
     import qasync  # after QT_API is set
 
     app = application()
     app.setQuitOnLastWindowClosed(False)  # main() ends on our signal (qasync's advice)
     app.setWindowIcon(icons.app_icon())
-    settings = Settings(options.settings or default_settings_path())
+    settings = Settings(settings_path)
     theme.apply_theme(app, settings.get("appearance/theme"))
     theme.apply_zoom(app, settings.get("appearance/zoom"))
     worker = Worker()
