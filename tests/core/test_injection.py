@@ -16,6 +16,7 @@ from workbench.core.errors import RuleError
 from workbench.core.injection import (
     MASK,
     REDACTED,
+    Scrubber,
     inject,
     mask_secret,
     mask_text,
@@ -425,3 +426,12 @@ def test_query_credentials_are_encoded_exactly_as_httpx_encodes_them(name: str, 
         return
     assert injected.url == f"{BASE}/x?a=1&{httpx.QueryParams({name: value})}"
     assert str(httpx.QueryParams({"v": value}))[2:] in injected.secrets
+
+
+def test_a_secret_in_a_header_name_is_found_in_any_letter_case() -> None:
+    scrubber = Scrubber(["sk_MiXeD_9z"])
+    assert scrubber.in_name("X-sk_MiXeD_9z-Echo")
+    assert scrubber.in_name("x-sk_mixed_9z-echo")  # names are case-insensitive
+    assert scrubber.in_name("X-SK_MIXED_9Z")
+    assert not scrubber.in_name("X-Request-Id")
+    assert not Scrubber([]).in_name("X-sk_MiXeD_9z")

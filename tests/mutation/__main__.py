@@ -33,7 +33,9 @@ LOG = MUTANTS / "mutmut-run.log"
 # One entry per line: - `module.function` `original line` → `mutated line`: reason
 _ENTRY = re.compile(r"^- `(?P<function>[^`]+)` `(?P<before>.*?)` → `(?P<after>.*?)`: (?P<why>.+)$")
 _MUTANT = re.compile(r"^(?P<module>[\w.]+)\.x(?P<mangled>[ǁ\w]+?)__mutmut_\d+$")
-_KILLED = {1, 3, 37}  # a test failed, pytest broke, or the type checker refused it
+# A test failed, pytest broke, the type checker refused it, or the tests never finished
+# (mutmut's timeouts: a mutant that turns a loop endless is caught, not survived).
+_KILLED = {1, 3, 37, 24, -24, 36, 152, 255}
 _LINE_BREAK = " ⏎ "  # joins the lines of a change that spans several
 
 
