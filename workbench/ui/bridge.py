@@ -2,18 +2,16 @@
 
 This is the window's one funnel for long-running work. A slot awaits :meth:`Bridge.call`
 or :meth:`Bridge.run`; the work runs in the worker thread, and the awaiting coroutine
-resumes on the UI loop with the result or the exception. :func:`busy` disables controls
-for as long as the work runs. Cancelling the awaiting task cancels the work.
+resumes on the UI loop with the result or the exception. Cancelling the awaiting task
+cancels the work.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
-
-from PySide6.QtWidgets import QWidget
 
 from workbench.ui.backend import Session, SessionTarget, Worker
 
@@ -76,19 +74,6 @@ class Bridge:
             with contextlib.suppress(Exception):
                 self.worker.submit(session.aclose()).result(timeout)
         self.worker.stop(timeout)
-
-
-@contextlib.contextmanager
-def busy(*widgets: QWidget) -> Iterator[None]:
-    """Disable ``widgets`` while the block runs, then restore each one's state."""
-    states = [(widget, widget.isEnabled()) for widget in widgets]
-    for widget, _ in states:
-        widget.setEnabled(False)
-    try:
-        yield
-    finally:
-        for widget, enabled in states:
-            widget.setEnabled(enabled)
 
 
 class Tasks:

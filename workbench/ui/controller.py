@@ -72,16 +72,12 @@ class Controller(QObject):
 
     Signals:
         session_opened(): a workspace or the demo is open and shown.
-        selection_changed(): the project, environment, user, account or app changed.
         request_finished(object): a send ended (a ``ProxyResult``, ``ProxyError`` or None
             when cancelled).
-        accounts_changed(): accounts or users were added or removed.
     """
 
     session_opened = Signal()
-    selection_changed = Signal()
     request_finished = Signal(object)
-    accounts_changed = Signal()
 
     def __init__(
         self, bridge: Bridge, settings: Settings, parts: Parts, parent: QObject | None = None
@@ -215,9 +211,8 @@ class Controller(QObject):
         self.parts.pickers.set_users(
             [Choice(u.external_id, (u.external_id,), tooltip=u.id) for u in self._users], user
         )
-        self._show_accounts(account)
+        self._show_accounts(account)  # remembers the selection, through _follow_account
         await self.refresh_budget()
-        self._remember()
 
     def _show_accounts(self, current: str) -> None:
         """Offer the chosen user's accounts, narrowed to the app when it was picked for that."""
@@ -241,7 +236,6 @@ class Controller(QObject):
             self.parts.apps.select_app(account.app_slug)
         self.parts.composer.set_target(self.app, account if self._account_fits() else None)
         self._remember()
-        self.selection_changed.emit()
 
     def _account_fits(self) -> bool:
         account, app = self.account, self.app
@@ -374,7 +368,6 @@ class Controller(QObject):
         """Create an external user in the chosen project and choose them."""
         user = await self.bridge.call(Session.add_user, self.project_id, external_id.strip())
         await self._load_project(user=user.external_id, account="")
-        self.accounts_changed.emit()
 
     async def remove_user(self, external_id: str) -> list[str]:
         """Remove a user with their accounts and secrets; the removed account ids."""
@@ -382,16 +375,13 @@ class Controller(QObject):
             Session.remove_user, self.project_id, external_id, self.environment
         )
         await self._load_project()
-        self.accounts_changed.emit()
         return removed
 
     async def remove_account(self, account_id: str) -> None:
         """Remove an account and its secrets."""
         await self.bridge.call(Session.remove_account, account_id)
         await self._load_project()
-        self.accounts_changed.emit()
 
     async def account_added(self, account: Account) -> None:
         """Show a newly connected account and choose it."""
         await self._load_project(user=account.external_user_id, account=account.id)
-        self.accounts_changed.emit()

@@ -89,13 +89,11 @@ class Composer(QWidget):
     Signals:
         send_requested(): Send was pressed (only while nothing blocks it).
         cancel_requested(): Cancel was pressed.
-        validated(object): the findings were updated (a ``Diagnosis``).
         busy_changed(bool): a request started (True) or ended (False).
     """
 
     send_requested = Signal()
     cancel_requested = Signal()
-    validated = Signal(object)
     busy_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -278,7 +276,6 @@ class Composer(QWidget):
         self._update_send()
         self.tabs.setTabText(0, _counted("Params", len(split_url(composed.url).params)))
         self.tabs.setTabText(1, _counted("Headers", len(sent_pairs(self.headers.rows()))))
-        self.validated.emit(diagnosis)
 
     def _show_rows(self, findings: list[Finding]) -> None:
         table_rows = sent_row_indexes(self.headers.rows())
