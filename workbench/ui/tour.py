@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from workbench.core.draft import Row
 from workbench.sandbox.demo import ALICE
@@ -36,11 +36,13 @@ async def until(condition: Callable[[], object], seconds: float = 20.0, what: st
 
 
 async def settle(seconds: float = 0.15) -> None:
-    """Let layouts, paints and deferred work happen before a picture is taken."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        QApplication.processEvents()
-        await asyncio.sleep(0.02)
+    """Let layouts, paints and deferred work happen before a picture is taken.
+
+    Sleeping hands the thread to Qt's event loop, which does that work. Never call
+    ``processEvents()`` here: a task woken inside that nested loop cannot run (asyncio
+    is still inside this one), and its wakeup is lost for good.
+    """
+    await asyncio.sleep(seconds)
 
 
 class Tour:
